@@ -1,0 +1,70 @@
+"""mixpanel_data: fetch Mixpanel data into DuckDB once, then answer with SQL.
+
+Usage::
+
+    import mixpanel_data as mp
+
+    with mp.Workspace() as ws:
+        ws.fetch_events(from_date=date(2024, 1, 1), to_date=date(2024, 1, 31))
+        ws.query_pl("SELECT event, count(*) AS n FROM events GROUP BY 1")
+"""
+
+from __future__ import annotations
+
+from mixpanel_data._version import __version__
+from mixpanel_data.exceptions import (
+    APIConnectionError,
+    APIDecodeError,
+    APIError,
+    APIStatusError,
+    AccountExistsError,
+    AccountNotFoundError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    DatabaseLockedError,
+    ExportTruncatedError,
+    ExpressionError,
+    MixpanelDataError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    QueryError,
+    RateLimitError,
+    ReadOnlyError,
+    ServerError,
+    SQLError,
+    StorageError,
+    TableExistsError,
+    TableNotFoundError,
+    ValidationError,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIDecodeError",
+    "APIError",
+    "APIStatusError",
+    "AccountExistsError",
+    "AccountNotFoundError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "DatabaseLockedError",
+    "ExportTruncatedError",
+    "ExpressionError",
+    "MixpanelDataError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "QueryError",
+    "RateLimitError",
+    "ReadOnlyError",
+    "SQLError",
+    "ServerError",
+    "StorageError",
+    "TableExistsError",
+    "TableNotFoundError",
+    "ValidationError",
+    "__version__",
+]

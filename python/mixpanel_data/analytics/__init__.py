@@ -1,0 +1,1 @@
+"""analytics layer of mixpanel_data (see DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""api layer of mixpanel_data (see DESIGN.md §2)."""

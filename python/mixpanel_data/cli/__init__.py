@@ -1,0 +1,1 @@
+"""cli layer of mixpanel_data (see DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""cli commands layer of mixpanel_data (see DESIGN.md §2)."""

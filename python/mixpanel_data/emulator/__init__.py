@@ -1,0 +1,1 @@
+"""emulator layer of mixpanel_data (see DESIGN.md §2)."""

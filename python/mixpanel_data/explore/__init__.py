@@ -1,0 +1,1 @@
+"""explore layer of mixpanel_data (see DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""ingest layer of mixpanel_data (see DESIGN.md §2)."""

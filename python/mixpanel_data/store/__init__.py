@@ -1,0 +1,1 @@
+"""store layer of mixpanel_data (see DESIGN.md §2)."""
