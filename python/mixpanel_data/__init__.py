@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from mixpanel_data._version import __version__
 from mixpanel_data.exceptions import (
+    AccountExistsError,
+    AccountNotFoundError,
     APIConnectionError,
     APIDecodeError,
     APIError,
     APIStatusError,
-    AccountExistsError,
-    AccountNotFoundError,
     AuthenticationError,
     BadRequestError,
     ConfigError,

@@ -172,9 +172,7 @@ class RateLimitError(APIStatusError):
         retry_after: float | None = None,
         hint: str | None = None,
     ) -> None:
-        super().__init__(
-            message, status_code=status_code, endpoint=endpoint, body=body, hint=hint
-        )
+        super().__init__(message, status_code=status_code, endpoint=endpoint, body=body, hint=hint)
         self.retry_after = retry_after
 
 
