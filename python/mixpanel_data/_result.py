@@ -26,12 +26,12 @@ from mixpanel_data.exceptions import MixpanelDataError
 
 if TYPE_CHECKING:
     import pandas
-    import polars as pl
+    import polars
 
 __all__ = ["Record", "Result", "to_pandas"]
 
 
-def to_pandas(frame: pl.DataFrame) -> pandas.DataFrame:
+def to_pandas(frame: polars.DataFrame) -> pandas.DataFrame:
     """Convert a polars frame to pandas, with a clear hint when pandas is not installed."""
     try:
         import pandas  # noqa: F401  (imported only to detect its absence)
@@ -40,7 +40,8 @@ def to_pandas(frame: pl.DataFrame) -> pandas.DataFrame:
             "pandas is not installed, so .df is unavailable",
             hint="pip install 'mixpanel_data[pandas]', or use .pl for the polars frame",
         ) from exc
-    return frame.to_pandas()
+    converted: pandas.DataFrame = frame.to_pandas()
+    return converted
 
 
 class _Base(msgspec.Struct, frozen=True, kw_only=True, dict=True):
@@ -51,7 +52,7 @@ class _Base(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         return data
 
     @cached_property
-    def pl(self) -> pl.DataFrame:
+    def pl(self) -> polars.DataFrame:
         """The result as a (cached) polars DataFrame."""
         return self._to_frame()
 
@@ -60,7 +61,7 @@ class _Base(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         """The result as a pandas DataFrame (needs pandas installed)."""
         return to_pandas(self.pl)
 
-    def _to_frame(self) -> pl.DataFrame:
+    def _to_frame(self) -> polars.DataFrame:
         raise NotImplementedError(f"{type(self).__name__} must define _to_frame()")
 
 
@@ -71,7 +72,7 @@ class Result(_Base, frozen=True, kw_only=True, dict=True):
         """Parameters shown above the rows (report name, dates…); None for plain tables."""
         return None
 
-    def _rows(self) -> pl.DataFrame:
+    def _rows(self) -> polars.DataFrame:
         """The rows the CLI renders; by default the tidy frame."""
         return self.pl
 
@@ -79,7 +80,7 @@ class Result(_Base, frozen=True, kw_only=True, dict=True):
 class Record(_Base, frozen=True, kw_only=True, dict=True):
     """A single-object result: its natural form is one mapping."""
 
-    def _to_frame(self) -> pl.DataFrame:
-        import polars as pl
+    def _to_frame(self) -> polars.DataFrame:
+        import polars
 
-        return pl.DataFrame([self.to_dict()])
+        return polars.DataFrame([self.to_dict()])
