@@ -11,4 +11,4 @@ fmt:
 type:
 	.venv/bin/mypy
 bench:
-	.venv/bin/python benchmarks/run_all.py
+	.venv/bin/python benchmarks/startup_bench.py
