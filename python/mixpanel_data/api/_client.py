@@ -421,6 +421,9 @@ class MixpanelClient:
         ``stream=True`` the body is unread and the slot is still held: the caller closes the
         response and releases the slot.
         """
+        if self._http.is_closed:
+            # Using a closed client is a programming error, like writing to a closed file.
+            raise RuntimeError("this MixpanelClient has been closed; create a new one")
         url = self.url(family, path)
         query = {**self._auth_params(), **encode_params(params)}
         form = encode_params(data) if data is not None else None
