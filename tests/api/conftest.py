@@ -99,13 +99,13 @@ def make_client(clock: FakeClock) -> Iterator[ClientFactory]:
         **kwargs: Any,
     ) -> MixpanelClient:
         kwargs.setdefault("limits", RateLimits.unlimited())
+        kwargs.setdefault("rng", random.Random(1234))
         client = MixpanelClient(
             credentials if credentials is not None else service_account(),
             transport=httpx.MockTransport(handler),
             clock=clock,
             sleep=clock.sleep,
             wallclock=lambda: WALL_NOW,
-            rng=random.Random(1234),
             **kwargs,
         )
         clients.append(client)

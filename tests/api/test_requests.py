@@ -72,7 +72,9 @@ def test_api_secret_basic_auth_has_empty_password_and_no_project_id(make_client,
     )
     client.get_json("query", "/api/query/events/names")
     request = script.requests[0]
-    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"legacysecret:").decode()
+    assert (
+        request.headers["Authorization"] == "Basic " + base64.b64encode(b"legacysecret:").decode()
+    )
     assert "project_id" not in request.url.params
 
 
@@ -184,7 +186,10 @@ def test_accept_header_asks_for_json(make_client, scripted):
 
 
 def test_200_with_error_body_is_a_query_error(make_client, scripted):
-    body = {"request": "/api/query/stream/query?x=1", "error": "Date range exceeds 365 days into the past"}
+    body = {
+        "request": "/api/query/stream/query?x=1",
+        "error": "Date range exceeds 365 days into the past",
+    }
     client = make_client(scripted(ok(body)))
     with pytest.raises(QueryError) as info:
         client.get_json("query", "/api/query/stream/query")

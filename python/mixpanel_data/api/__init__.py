@@ -8,7 +8,8 @@ streamed export body with body-level faults mapped to ``ExportTruncatedError``.
 
 from __future__ import annotations
 
-from mixpanel_data.api._client import MixpanelClient, iter_body
+from mixpanel_data.api._body import iter_body
+from mixpanel_data.api._client import MixpanelClient
 from mixpanel_data.api._ratelimit import RateBudget, RateLimiter, RateLimits
 
 __all__ = ["MixpanelClient", "RateBudget", "RateLimiter", "RateLimits", "iter_body"]

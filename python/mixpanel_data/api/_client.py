@@ -41,12 +41,12 @@ from mixpanel_data.api._retry import (
     parse_retry_after,
     retry_delay,
 )
-from mixpanel_data.exceptions import ConfigError, ExportTruncatedError, ValidationError
+from mixpanel_data.exceptions import ConfigError, ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["MixpanelClient", "iter_body"]
+__all__ = ["MixpanelClient"]
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,8 @@ class MixpanelClient:
 
         For the export family's NDJSON stream. Error statuses are raised (mapped, after
         retries) before anything is yielded; once the body starts, faults while reading
-        it are the caller's to handle (see :func:`iter_body`), typically by calling
+        it are the caller's to handle (read it with ``iter_body``, which raises
+        ``ExportTruncatedError``), typically by calling
         :meth:`stream` again. The request holds its rate-limiter slot until the block
         exits, so concurrent streams count against the concurrency budget.
 
@@ -497,23 +498,3 @@ class MixpanelClient:
                 scrub=self._scrub,
                 retry_after=retry_after,
             )
-
-
-def iter_body(response: httpx.Response, *, chunk_size: int | None = None) -> Iterator[bytes]:
-    """Yield a streamed response's (decompressed) body, mapping faults to our exceptions.
-
-    Raises
-    ------
-    ExportTruncatedError
-        When the connection breaks, times out, or the gzip stream is corrupt or cut while
-        reading; what was yielded before is incomplete and should be thrown away.
-    """
-    endpoint = response.request.url.path
-    try:
-        yield from response.iter_bytes(chunk_size)
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise ExportTruncatedError(
-            f"the response body of {endpoint} was cut short: {type(exc).__name__}: {exc}",
-            endpoint=endpoint,
-            hint="the data received so far is incomplete; request the same range again",
-        ) from exc
