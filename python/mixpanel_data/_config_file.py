@@ -156,12 +156,17 @@ def load_toml(path: Path) -> dict[str, Any] | None:
         ) from exc
 
 
+_warned: set[Path] = set()
+
+
 def _warn_if_exposed(path: Path) -> None:
-    if os.name != "posix":
+    # Once per file and process: a command reads the file several times.
+    if os.name != "posix" or path in _warned:
         return
     with contextlib.suppress(OSError):
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            _warned.add(path)
             log.warning(
                 "the config file %s holds secrets but is accessible to other users "
                 "(mode %o); run: chmod 600 %s",
