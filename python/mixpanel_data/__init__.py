@@ -11,6 +11,17 @@ Usage::
 
 from __future__ import annotations
 
+from mixpanel_data._config import (
+    AccountInfo,
+    AccountList,
+    AuthCheck,
+    AuthStatus,
+    ConfigManager,
+    LegacyAuthWarning,
+    auth_status,
+    resolve_credentials,
+)
+from mixpanel_data._credentials import Credentials
 from mixpanel_data._version import __version__
 from mixpanel_data.exceptions import (
     AccountExistsError,
@@ -46,13 +57,20 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "AccountExistsError",
+    "AccountInfo",
+    "AccountList",
     "AccountNotFoundError",
+    "AuthCheck",
+    "AuthStatus",
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "ConfigManager",
+    "Credentials",
     "DatabaseLockedError",
     "ExportTruncatedError",
     "ExpressionError",
+    "LegacyAuthWarning",
     "MixpanelDataError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -67,4 +85,6 @@ __all__ = [
     "TableNotFoundError",
     "ValidationError",
     "__version__",
+    "auth_status",
+    "resolve_credentials",
 ]

@@ -6,6 +6,7 @@ them from.
 
 from __future__ import annotations
 
+from mixpanel_data._config import AccountInfo, AccountList, AuthCheck, AuthStatus
 from mixpanel_data._result import Record, Result
 
-__all__ = ["Record", "Result"]
+__all__ = ["AccountInfo", "AccountList", "AuthCheck", "AuthStatus", "Record", "Result"]
