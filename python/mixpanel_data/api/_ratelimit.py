@@ -151,8 +151,9 @@ class _Window:
         excess = len(self.starts) - self.limit
         if excess < 0:
             return 0.0
-        # The start that must leave the window before one more fits.
-        return self.starts[excess] + self.length - now
+        # The start that must leave the window before one more fits. The window is full, so
+        # the wait is positive even when float rounding says the start is due already.
+        return max(self.starts[excess] + self.length - now, _MIN_WAIT)
 
 
 class RateLimiter:
