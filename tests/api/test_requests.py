@@ -297,3 +297,13 @@ def test_context_manager_closes_the_client(make_client, scripted):
         assert entered is client
     with pytest.raises(RuntimeError, match="has been closed"):
         client.get_json("query", "/api/query/events/names")
+
+
+def test_corrupt_compressed_json_body_is_a_decode_error(make_client, scripted):
+    response = httpx.Response(
+        200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}
+    )
+    script = scripted(response)
+    with pytest.raises(APIDecodeError, match="could not be decompressed"):
+        make_client(script).get_json("query", "/api/query/events")
+    assert script.count == 1

@@ -41,7 +41,7 @@ from mixpanel_data.api._retry import (
     parse_retry_after,
     retry_delay,
 )
-from mixpanel_data.exceptions import ConfigError, ValidationError
+from mixpanel_data.exceptions import APIDecodeError, ConfigError, ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -308,8 +308,10 @@ class MixpanelClient:
         try:
             yield response
         finally:
-            response.close()
-            self.limiter(family).release()
+            try:
+                response.close()
+            finally:
+                self.limiter(family).release()
 
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
@@ -439,6 +441,13 @@ class MixpanelClient:
             log.debug("%s %s (%s), attempt %d", method, path, family, retries + 1)
             try:
                 response = self._attempt(request, limiter, keep_open=stream)
+            except httpx.DecodingError as exc:
+                # The body's Content-Encoding did not decode (corrupt gzip and the like).
+                raise APIDecodeError(
+                    f"{path} answered with a body that could not be decompressed: {exc}",
+                    endpoint=path,
+                    hint="Mixpanel, or a proxy in between, sent a corrupt body; try again",
+                ) from exc
             except httpx.TransportError as exc:
                 if is_retryable_error(exc) and retries < self._max_retries:
                     delay = retry_delay(

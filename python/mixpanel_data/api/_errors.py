@@ -105,10 +105,8 @@ def error_text(response: httpx.Response) -> str:
             decoded = msgspec.json.decode(body)
         except msgspec.DecodeError:
             decoded = None
-        if isinstance(decoded, dict) and decoded.get("error") not in (None, ""):
-            text = json_error_text(decoded["error"])
-        else:
-            text = body.decode("utf-8", "replace")
+        error = body_error(decoded)
+        text = json_error_text(error) if error is not None else body.decode("utf-8", "replace")
     text = shorten(text)
     return text or response.reason_phrase or "no error text"
 
