@@ -262,3 +262,9 @@ def test_rate_limit_error_after_retries_carries_retry_after(make_client, scripte
     assert info.value.body == "too many"
     assert info.value.hint is not None
     assert "60/hour" in info.value.hint
+
+
+def test_client_repr_masks_the_secret(make_client, scripted, secret):
+    client = make_client(scripted(httpx.Response(200, json={})))
+    assert secret not in repr(client)
+    assert "****" in repr(client)
