@@ -100,12 +100,16 @@ class Context:
 
     def make_client(self) -> MixpanelClient:
         """A Mixpanel client for the resolved credentials (the in-process emulator with --demo)."""
-        from mixpanel_data.api import MixpanelClient
+        from mixpanel_data.api import MixpanelClient, RateLimits
 
         if self.demo:
             from mixpanel_data.emulator import demo_transport
 
-            return MixpanelClient(self.credentials(), transport=demo_transport())
+            # The in-process emulator has no budget to protect: Mixpanel's 60/hour would
+            # only stall the demo.
+            return MixpanelClient(
+                self.credentials(), transport=demo_transport(), limits=RateLimits.unlimited()
+            )
         return MixpanelClient(self.credentials())
 
     def close(self) -> None:
