@@ -62,6 +62,7 @@ __all__ = [
     "ConfigManager",
     "LegacyAuthWarning",
     "auth_status",
+    "describe_credentials",
     "mp_home",
     "resolve_credentials",
     "verify_credentials",
@@ -520,14 +521,44 @@ def auth_status(
     manager = config if config is not None else ConfigManager(env=environ)
     resolved = _resolve(account, overrides, environ, manager)
     creds = resolved.credentials
-    sources = dict(resolved.sources)
-    sources.setdefault("query_url", "region " + creds.region)
-    sources.setdefault("export_url", "region " + creds.region)
     if creds.auth_kind == "api_secret":
         warnings.warn(legacy_auth_message(creds.account), LegacyAuthWarning, stacklevel=2)
+    return describe_credentials(
+        creds,
+        sources=resolved.sources,
+        account_source=resolved.account_source,
+        config=manager,
+    )
+
+
+def describe_credentials(
+    credentials: Credentials,
+    *,
+    sources: Mapping[str, str] | None = None,
+    account_source: AccountSource | None = None,
+    config: ConfigManager | None = None,
+    label: str = "given",
+) -> AuthStatus:
+    """Describe credentials that are already resolved (the secret masked).
+
+    ``sources`` says where each value came from; values it does not mention are labelled
+    ``label``, and the base URLs not overridden are labelled with their region.
+    """
+    creds = credentials
+    labels = dict(sources) if sources is not None else {}
+    for key in ("secret", "auth", "region"):
+        labels.setdefault(key, label)
+    for key in ("username", "project_id", "workspace_id"):
+        if getattr(creds, key) not in (None, ""):
+            labels.setdefault(key, label)
+    labels.setdefault("timezone", "built-in default")
+    labels.setdefault("legacy_timezone", "built-in default")
+    labels.setdefault("query_url", label if creds.query_url else "region " + creds.region)
+    labels.setdefault("export_url", label if creds.export_url else "region " + creds.region)
+    manager = config if config is not None else ConfigManager()
     return AuthStatus(
         account=creds.account,
-        account_source=resolved.account_source,
+        account_source=account_source,
         auth=creds.auth_kind,
         username=creds.username,
         secret=mask_secret(creds.secret),
@@ -540,7 +571,7 @@ def auth_status(
         legacy_timezone=creds.legacy_timezone,
         legacy_auth=creds.auth_kind == "api_secret",
         config=str(manager.path),
-        sources=sources,
+        sources=labels,
     )
 
 

@@ -253,6 +253,9 @@ _ACCOUNT_COLUMNS = {
 }
 
 
+_OPTIONAL_COLUMNS = ("workspace_id", "query_url", "export_url", "timezone")
+
+
 class AccountList(Result, frozen=True, kw_only=True, dict=True):
     """Every configured account (secrets masked), the default marked."""
 
@@ -267,6 +270,15 @@ class AccountList(Result, frozen=True, kw_only=True, dict=True):
         schema = {name: getattr(polars, dtype) for name, dtype in _ACCOUNT_COLUMNS.items()}
         rows = [account.to_dict() for account in self.accounts]
         return polars.DataFrame(rows, schema=schema)
+
+    def _rows(self) -> polars.DataFrame:
+        # The CLI shows the core columns always, the optional settings only when some
+        # account uses them (a ten-column table of mostly empty cells helps nobody).
+        frame = self.pl
+        optional = [c for c in _OPTIONAL_COLUMNS if frame[c].drop_nulls().len() == 0]
+        if frame.height and not frame["legacy_timezone"].any():
+            optional.append("legacy_timezone")
+        return frame.drop(optional) if frame.height else frame
 
 
 def _info(name: str, entry: _AccountEntry, default: str | None) -> AccountInfo:
@@ -418,6 +430,27 @@ class ConfigManager:
             hint=f"add it with `mp auth login --name {name}`, or list accounts with `mp auth list`",
         )
 
+    def _exists(self, name: str) -> AccountExistsError:
+        return AccountExistsError(
+            f"an account named {name!r} already exists in {self.path}",
+            hint=f"re-run `mp auth login --name {name}` to replace its credentials, "
+            f"or `mp auth remove {name}` first",
+        )
+
+    def ensure_available(self, name: str) -> None:
+        """Raise unless ``name`` is a valid account name that is not taken yet.
+
+        Raises
+        ------
+        ValidationError
+            The name is not a valid account name.
+        AccountExistsError
+            An account of that name exists.
+        """
+        validate_account_name(name)
+        if name in self._load().accounts:
+            raise self._exists(name)
+
     def get(self, name: str) -> AccountInfo:
         """The account called ``name`` (secret masked); :class:`AccountNotFoundError` if none."""
         config = self._load()
@@ -512,11 +545,7 @@ class ConfigManager:
         with lock(self._home):
             config = self._load()
             if name in config.accounts and not overwrite:
-                raise AccountExistsError(
-                    f"an account named {name!r} already exists in {self.path}",
-                    hint=f"re-run `mp auth login --name {name}` to replace its credentials, "
-                    f"or `mp auth remove {name}` first",
-                )
+                raise self._exists(name)
             config.accounts[name] = entry
             if make_default or config.default is None:
                 config.default = name
