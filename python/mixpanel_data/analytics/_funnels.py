@@ -106,7 +106,7 @@ def _matching_sql(n: int, grace_ms: int, window_ms: int) -> str:
                   AND e.t <= p.t0 + INTERVAL '{window_ms} milliseconds'
                   AND {used}
                 GROUP BY p.distinct_id, p.seg
-            )"""
+            )"""  # noqa: S608 - built from integers and fixed aliases
         )
         ctes.append(
             f"""f{k} AS (
@@ -116,7 +116,7 @@ def _matching_sql(n: int, grace_ms: int, window_ms: int) -> str:
                 FROM f{k - 1} AS p
                 LEFT JOIN m{k} AS m ON m.distinct_id = p.distinct_id AND m.seg = p.seg
                 LEFT JOIN ev AS e ON e.distinct_id = m.distinct_id AND e.q = m.q
-            )"""
+            )"""  # noqa: S608 - built from integers and fixed aliases
         )
     return ",\n".join(ctes)
 
@@ -271,10 +271,11 @@ def funnel(
     def build(date: str | None, seg: str) -> FunnelBucket:
         row = by_key.get((date, seg))
         counts = [int(row[f"c{k}"]) if row else 0 for k in range(n)]
-        gaps: list[float | None] = [None] + [row[f"gap{k}"] if row else None for k in range(1, n)]
-        totals: list[float | None] = [None] + [
-            row[f"total{k}"] if row else None for k in range(1, n)
-        ]
+        gaps: list[float | None] = [None]
+        totals: list[float | None] = [None]
+        for k in range(1, n):
+            gaps.append(row[f"gap{k}"] if row else None)
+            totals.append(row[f"total{k}"] if row else None)
         stats, analysis = _stats(parsed, counts, gaps, totals)
         return FunnelBucket(
             date=date, segment=seg if on is not None else None, steps=stats, analysis=analysis

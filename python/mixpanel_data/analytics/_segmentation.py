@@ -45,10 +45,12 @@ __all__ = [
     "SERIES_UNITS",
     "check_event",
     "count_series",
+    "measure_sql",
     "segmentation",
     "segmentation_average",
     "segmentation_numeric",
     "segmentation_sum",
+    "to_series",
 ]
 
 MEASURES = ("general", "unique", "average")
@@ -56,7 +58,7 @@ SERIES_UNITS = ("minute", "hour", "day", "week", "month")
 _NUMERIC_TARGET_BUCKETS = 10
 
 
-def check_event(event: str, name: str = "event") -> str:
+def check_event(event: object, name: str = "event") -> str:
     """Check that an event name is a non-empty string."""
     if not isinstance(event, str) or not event:
         raise ValidationError(
@@ -65,7 +67,7 @@ def check_event(event: str, name: str = "event") -> str:
     return event
 
 
-def _measure_sql(measure: str) -> str:
+def measure_sql(measure: str) -> str:
     user = attributable_sql()
     if measure == "general":
         return "count(*)"
@@ -103,7 +105,7 @@ def count_series(
     the non-empty cells of the top ``limit`` segments (by the sum of their cells, then by
     label), ordered by rank, then date. ``value_sql`` replaces the count ``measure``.
     """
-    aggregate = value_sql or _measure_sql(measure)
+    aggregate = value_sql or measure_sql(measure)
     keep_sql = ""
     if keep is not None:
         wanted = ", ".join(lit(value) for value in dict.fromkeys(keep))
@@ -135,7 +137,19 @@ def _segments(cells: pl.DataFrame) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cells["segment"].to_list()))
 
 
-def _to_series(unit: str, dates: tuple[str, ...], cells: pl.DataFrame, measure: str) -> Series:
+def to_series(
+    unit: str,
+    dates: tuple[str, ...],
+    cells: pl.DataFrame,
+    measure: str,
+    *,
+    extra_segments: Sequence[str] | None = None,
+) -> Series:
+    """Wrap ``count_series`` cells as a :class:`Series`.
+
+    ``extra_segments`` are appended (in order) when they have no cells, so a caller that
+    asked for specific values sees each of them.
+    """
     value_type: type[pl.DataType] = pl.Float64 if measure == "average" else pl.Int64
     if cells.height == 0:
         cells = _empty(value_type)
@@ -144,7 +158,10 @@ def _to_series(unit: str, dates: tuple[str, ...], cells: pl.DataFrame, measure: 
         pl.col("segment").cast(pl.Utf8),
         pl.col("value").cast(value_type),
     )
-    return Series(unit=unit, dates=dates, segments=_segments(cells), frame=out)
+    segments = _segments(cells)
+    if extra_segments is not None:
+        segments += tuple(s for s in dict.fromkeys(extra_segments) if s not in segments)
+    return Series(unit=unit, dates=dates, segments=segments, frame=out)
 
 
 def segmentation(
@@ -203,7 +220,7 @@ def segmentation(
         segment_sql="seg" if on is not None else lit(event),
         limit=limit if on is not None else None,
     )
-    return _to_series(buckets.unit or "interval", dates, cells, type)
+    return to_series(buckets.unit or "interval", dates, cells, type)
 
 
 def _nice_width(low: float, high: float, integral: bool) -> Decimal:
@@ -271,7 +288,7 @@ def segmentation_numeric(
     low, high, integral = rows(con, stats_sql)[0]
     dates = tuple(buckets.keys(start, end, zone))
     if low is None:
-        return _to_series(buckets.unit or "interval", dates, _empty(pl.Int64), type)
+        return to_series(buckets.unit or "interval", dates, _empty(pl.Int64), type)
     width = _nice_width(float(low), float(high), bool(integral))
     index_sql = f"CAST(floor(round(num / {float(width)!r}, 9)) AS BIGINT)"
     _, cells = count_series(
@@ -291,7 +308,7 @@ def segmentation_numeric(
         pl.col("segment").cast(pl.Int64).replace_strict(labels, return_dtype=pl.Utf8)
     )
     segments = tuple(labels[k] for k in indexes)
-    result = _to_series(buckets.unit or "interval", dates, cells, type)
+    result = to_series(buckets.unit or "interval", dates, cells, type)
     order = {label: i for i, label in enumerate(segments)}
     ordered = result.frame.sort(
         pl.col("segment").replace_strict(order, return_dtype=pl.Int64), pl.col("date")

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-__all__ = ["Query", "attributable_sql", "source_sql", "table_exists"]
+__all__ = ["Query", "attributable_sql", "property_expression", "source_sql", "table_exists"]
 
 # Aliases used inside the generated SQL; the expression compiler receives them through its
 # SqlContext.
@@ -50,6 +50,12 @@ Kind = Literal["filter", "segment", "number"]
 def attributable_sql(column: str = "distinct_id") -> str:
     """SQL that is true when an event can be attributed to a user."""
     return f"({column} IS NOT NULL AND {column} <> '')"
+
+
+def property_expression(name: str) -> str:
+    """The Mixpanel expression reading event property ``name``: ``properties["name"]``."""
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'properties["{escaped}"]'
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -75,7 +81,8 @@ class Query:
     events
         Event names to read; ``None`` reads every event.
     utc_range
-        Coarse naive-UTC ``[lo, hi)`` pre-filter on ``time``; ``None`` reads all time.
+        Coarse naive-UTC ``[lo, hi)`` pre-filter on ``time``; ``None`` (or a ``None`` end)
+        leaves that side open.
     local_range
         Inclusive local days kept exactly; ``None`` keeps every row the UTC range let through.
     where
@@ -94,7 +101,7 @@ class Query:
     users_table: str
     tz: str
     events: Sequence[str] | None = None
-    utc_range: tuple[dt.datetime, dt.datetime] | None = None
+    utc_range: tuple[dt.datetime | None, dt.datetime | None] | None = None
     local_range: tuple[dt.date, dt.date] | None = None
     where: str | None = None
     attributable: bool = False
@@ -159,7 +166,10 @@ def source_sql(con: duckdb.DuckDBPyConnection, query: Query) -> str:
         pre.append(f'"event" IN ({names})' if names else "false")
     if query.utc_range is not None:
         lo, hi = query.utc_range
-        pre.append(f'"time" >= {ts_lit(lo)} AND "time" < {ts_lit(hi)}')
+        if lo is not None:
+            pre.append(f'"time" >= {ts_lit(lo)}')
+        if hi is not None:
+            pre.append(f'"time" < {ts_lit(hi)}')
     if query.attributable:
         pre.append(attributable_sql())
     if query.distinct_ids is not None:

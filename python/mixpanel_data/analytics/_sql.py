@@ -62,9 +62,10 @@ def _translate(exc: duckdb.Error) -> Exception:
 def frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     """Run ``sql`` and return the result as a polars frame."""
     try:
-        return con.sql(sql).pl()
+        result: pl.DataFrame = con.sql(sql).pl()
     except duckdb.Error as exc:
         raise _translate(exc) from exc
+    return result
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:

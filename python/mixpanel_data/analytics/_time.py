@@ -114,7 +114,7 @@ def check_choice(value: str, name: str, allowed: Sequence[str]) -> str:
     return value
 
 
-def check_positive(value: int, name: str) -> int:
+def check_positive(value: object, name: str) -> int:
     """Check that ``value`` is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(
