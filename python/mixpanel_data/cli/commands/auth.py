@@ -25,7 +25,7 @@ from mixpanel_data._config import (
     describe_credentials,
     verify_credentials,
 )
-from mixpanel_data._config_accounts import validate_account_name
+from mixpanel_data._config_schema import validate_account_name
 from mixpanel_data.cli._context import Context, CtxParam
 from mixpanel_data.exceptions import ConfigError, ValidationError
 
