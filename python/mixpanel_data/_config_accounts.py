@@ -378,6 +378,7 @@ class ConfigManager:
             Replace an existing account of that name instead of raising
             :class:`AccountExistsError`.
         """
+        validate_account_name(name)
         entry = _validated_entry(
             auth=auth,
             username=username,
@@ -390,7 +391,6 @@ class ConfigManager:
             timezone=timezone,
             legacy_timezone=legacy_timezone,
         )
-        validate_account_name(name)
         with lock(self._home):
             config = self._load()
             if name in config.accounts and not overwrite:

@@ -476,6 +476,23 @@ def test_status_legacy_warning(
     assert_no_secret(out, err)
 
 
+def test_status_with_demo_labels_every_value(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mixpanel_data._credentials import Credentials
+
+    demo = Credentials(
+        secret="demo-secret-1234", username="demo", project_id=1, query_url="http://127.0.0.1:1"
+    )
+    monkeypatch.setattr(Context, "credentials", lambda self: demo)
+    code, out, err = run_cli("--demo", "auth", "status", "-f", "json")
+    assert code == 0, err
+    status = json.loads(out)
+    assert status["secret"] == "****1234"
+    assert status["sources"]["username"] == "--demo"
+    assert status["sources"]["query_url"] == "--demo"
+    assert status["sources"]["export_url"] == "region us"
+    assert "demo-secret-1234" not in out
+
+
 def test_broken_config_names_file_and_line(run_cli: Any, mp_home: Path) -> None:
     mp_home.mkdir(parents=True)
     (mp_home / "config.toml").write_text(f'[accounts.a]\nsecret = "{SECRET}\n')
