@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,14 +72,42 @@ def _default_format() -> OutputFormat:
     return "table" if sys.stdout.isatty() else "json"
 
 
-def _configure_logging(verbose: bool) -> None:
+@contextmanager
+def _verbose_logging(verbose: bool) -> Iterator[None]:
+    """With --verbose, send the library's DEBUG log to stderr for this invocation only."""
     if not verbose:
+        yield
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("mixpanel_data")
+    previous = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+@contextmanager
+def _library_warnings(ctx: Context) -> Iterator[None]:
+    """Show the library's own warnings (e.g. the legacy API secret) as one stderr line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    shown: set[str] = set()
+    for item in caught:
+        message = str(item.message)
+        if item.filename.startswith(_PACKAGE_DIR) and message not in shown:
+            shown.add(message)
+            ctx.warn(message)
+        elif not item.filename.startswith(_PACKAGE_DIR):
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 @app.meta.default
@@ -124,11 +155,11 @@ def launcher(
         quiet=quiet,
         verbose=verbose,
     )
-    _configure_logging(verbose)
     extra: dict[str, Any] = {name: ctx for name, kind in ignored.items() if kind is Context}
     try:
         try:
-            result = command(*bound.args, **bound.kwargs, **extra)
+            with _verbose_logging(verbose), _library_warnings(ctx):
+                result = command(*bound.args, **bound.kwargs, **extra)
             if isinstance(result, int) and not isinstance(result, bool):
                 return result
             from mixpanel_data.cli._output import render
