@@ -21,7 +21,12 @@ from mixpanel_data.analytics._segmentation import (
     measure_sql,
     to_series,
 )
-from mixpanel_data.analytics._source import Query, property_expression, source_sql
+from mixpanel_data.analytics._source import (
+    Query,
+    expressions_of,
+    property_expression,
+    source_sql,
+)
 from mixpanel_data.analytics._sql import frame, lit, ts_lit
 from mixpanel_data.analytics._time import (
     Buckets,
@@ -181,7 +186,7 @@ def _amounts(
         WITH src AS ({source_sql(con, query)})
         SELECT "event" AS name, {measure_sql(measure)} AS amount FROM src {cut} GROUP BY 1
     """  # noqa: S608 - built from quoted pieces
-    found = frame(con, sql)
+    found = frame(con, sql, expressions_of(query))
     return {
         str(name): amount
         for name, amount in found.iter_rows()
@@ -371,7 +376,7 @@ def property_values(
         SELECT seg, count(*) AS n FROM src WHERE seg <> 'undefined'
         GROUP BY seg ORDER BY n DESC, seg LIMIT {int(limit)}
     """  # noqa: S608 - built from quoted pieces
-    return [str(value) for value, _n in frame(con, sql).iter_rows()]
+    return [str(value) for value, _n in frame(con, sql, expressions_of(query)).iter_rows()]
 
 
 def activity(

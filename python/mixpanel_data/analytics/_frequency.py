@@ -25,7 +25,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from mixpanel_data.analytics._segmentation import check_event
-from mixpanel_data.analytics._source import Query, source_sql
+from mixpanel_data.analytics._source import Query, expressions_of, source_sql
 from mixpanel_data.analytics._sql import frame, lit
 from mixpanel_data.analytics._time import Buckets, check_choice, check_range, check_tz, coarse_utc
 from mixpanel_data.analytics._types import Frequency, FrequencyPeriod
@@ -96,7 +96,7 @@ def frequency(
         )
         SELECT date, seg, n, count(*) AS users FROM active GROUP BY ALL ORDER BY date, seg, n
     """  # noqa: S608 - built from quoted pieces
-    cells = frame(con, sql)
+    cells = frame(con, sql, expressions_of(query))
     histogram: dict[tuple[str, str], dict[int, int]] = {}
     reach: dict[str, int] = {}
     for date, segment, n, users in cells.iter_rows():

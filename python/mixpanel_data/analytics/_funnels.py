@@ -36,7 +36,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from mixpanel_data.analytics._segmentation import check_event
-from mixpanel_data.analytics._source import Query, source_sql
+from mixpanel_data.analytics._source import Query, expressions_of, source_sql
 from mixpanel_data.analytics._sql import date_lit, frame, ident
 from mixpanel_data.analytics._time import (
     Buckets,
@@ -257,7 +257,7 @@ def funnel(
         FROM keyed
         GROUP BY GROUPING SETS ((date, seg), (seg))
     """  # noqa: S608 - built from quoted pieces
-    cells = frame(con, sql)
+    cells = frame(con, sql, expressions_of(query))
 
     overall_rows = cells.filter(cells["whole"] == 1).sort(["c0", "seg"], descending=[True, False])
     segment_order = [str(s) for s in overall_rows["seg"].to_list()][:limit]

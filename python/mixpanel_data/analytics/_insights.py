@@ -96,13 +96,11 @@ def profiles(
     if where is not None:
         from mixpanel_data.analytics.expr import SqlContext, compile_filter
 
+        # A profile has no event name or time: event[...] is a compile error here.
         ctx = SqlContext(
-            properties='_p."properties"',
-            user='_p."properties"',
-            event="CAST(NULL AS VARCHAR)",
-            time="CAST(NULL AS TIMESTAMP)",
+            properties='_p."properties"', user='_p."properties"', event=None, time=None
         )
-        conditions.append(f"coalesce(({compile_filter(where, ctx)}), false)")
+        conditions.append(f"({compile_filter(where, ctx)})")
     if distinct_ids is not None:
         if isinstance(distinct_ids, str):
             raise ValidationError(
@@ -115,5 +113,5 @@ def profiles(
         SELECT _p.distinct_id, CAST(_p."properties" AS VARCHAR) AS properties
         FROM {ident(table)} AS _p {filter_sql} ORDER BY _p.distinct_id
     """  # noqa: S608 - built from quoted pieces
-    found = frame(con, sql)
+    found = frame(con, sql, (where,) if where is not None else ())
     return found.select(pl.col("distinct_id").cast(pl.Utf8), pl.col("properties").cast(pl.Utf8))

@@ -39,7 +39,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from mixpanel_data.analytics._segmentation import check_event
-from mixpanel_data.analytics._source import Query, source_sql
+from mixpanel_data.analytics._source import Query, expressions_of, source_sql
 from mixpanel_data.analytics._sql import frame
 from mixpanel_data.analytics._time import (
     Buckets,
@@ -251,7 +251,7 @@ def retention(
         FROM sizes AS s LEFT JOIN counted AS c ON c.cohort = s.cohort AND c.seg = s.seg
         ORDER BY s.cohort, s.seg, c.i
     """  # noqa: S608 - built from quoted pieces
-    cells = frame(con, sql)
+    cells = frame(con, sql, expressions_of(born, returns))
 
     firsts: dict[tuple[str, str], int] = {}
     counts: dict[tuple[str, str], dict[int, int]] = {}

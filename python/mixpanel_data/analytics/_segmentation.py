@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from mixpanel_data.analytics._source import Query, attributable_sql, source_sql
+from mixpanel_data.analytics._source import Query, attributable_sql, expressions_of, source_sql
 from mixpanel_data.analytics._sql import frame, lit, rows
 from mixpanel_data.analytics._time import (
     Buckets,
@@ -130,7 +130,7 @@ def count_series(
         ORDER BY t.total DESC, k.segment, k.date
     """  # noqa: S608 - built from quoted pieces
     dates = tuple(buckets.keys(start, end, zone))
-    return dates, frame(con, sql)
+    return dates, frame(con, sql, expressions_of(query))
 
 
 def _segments(cells: pl.DataFrame) -> tuple[str, ...]:
@@ -285,7 +285,7 @@ def segmentation_numeric(
         SELECT min(num), max(num), bool_and(num = floor(num))
         FROM src WHERE isfinite(num)
     """  # noqa: S608 - built from quoted pieces
-    low, high, integral = rows(con, stats_sql)[0]
+    low, high, integral = rows(con, stats_sql, expressions_of(query))[0]
     dates = tuple(buckets.keys(start, end, zone))
     if low is None:
         return to_series(buckets.unit or "interval", dates, _empty(pl.Int64), type)
@@ -350,7 +350,7 @@ def _number_series(
                {aggregate} AS value
         FROM src GROUP BY 1 HAVING value IS NOT NULL ORDER BY 1
     """  # noqa: S608 - built from quoted pieces
-    cells = frame(con, sql)
+    cells = frame(con, sql, expressions_of(query))
     dates = tuple(buckets.keys(start, end, zone))
     if cells.height == 0:
         cells = _empty(pl.Float64)

@@ -35,7 +35,14 @@ if TYPE_CHECKING:
 
     import duckdb
 
-__all__ = ["Query", "attributable_sql", "property_expression", "source_sql", "table_exists"]
+__all__ = [
+    "Query",
+    "attributable_sql",
+    "expressions_of",
+    "property_expression",
+    "source_sql",
+    "table_exists",
+]
 
 # Aliases used inside the generated SQL; the expression compiler receives them through its
 # SqlContext.
@@ -111,6 +118,15 @@ class Query:
     flags: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
+def expressions_of(*queries: Query) -> tuple[str, ...]:
+    """Every expression text the queries compile (for error reporting)."""
+    out: list[str] = []
+    for query in queries:
+        out += [text for text in (query.where, query.segment, query.number) if text is not None]
+        out += [where for _event, where in query.flags.values() if where is not None]
+    return tuple(out)
+
+
 def _compile(kind: Kind, text: str, user: str) -> str:
     # Imported here: the expression package is a sibling built separately, and only reports
     # that use expressions need it.
@@ -127,8 +143,8 @@ def _compile(kind: Kind, text: str, user: str) -> str:
         event=f'{_E}."event"',
         time=f'{_E}."time"',
     )
-    if kind == "filter":
-        return f"coalesce(({compile_filter(text, ctx)}), false)"
+    if kind == "filter":  # never NULL: TRUE exactly where Mixpanel keeps the row
+        return f"({compile_filter(text, ctx)})"
     if kind == "segment":
         return f"({compile_segment(text, ctx)})"
     return f"({compile_number(text, ctx)})"
