@@ -105,7 +105,13 @@ def test_event_exactly_at_the_window_end_counts(con: duckdb.DuckDBPyConnection, 
 
 @pytest.mark.parametrize(
     ("length", "unit", "converted"),
-    [(86400, "second", 1), (1440, "minute", 1), (24, "hour", 1), (1, "day", 1), (86399, "second", 0)],
+    [
+        (86400, "second", 1),
+        (1440, "minute", 1),
+        (24, "hour", 1),
+        (1, "day", 1),
+        (86399, "second", 0),
+    ],
 )
 def test_length_units(
     con: duckdb.DuckDBPyConnection, add, length: int, unit: str, converted: int
@@ -116,9 +122,7 @@ def test_length_units(
     assert counts(funnel(con, ["A", "B"], *DAY, length=length, length_unit=unit)) == [1, converted]
 
 
-def test_repeated_event_steps_need_another_occurrence(
-    con: duckdb.DuckDBPyConnection, add
-) -> None:
+def test_repeated_event_steps_need_another_occurrence(con: duckdb.DuckDBPyConnection, add) -> None:
     # A -> A: u1 did A once (no second step); u2 twice, even at the same millisecond as
     # another copy with a different insert_id (a distinct event).
     add("A", "2024-06-01 10:00:00", "u1")

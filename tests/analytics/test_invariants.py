@@ -67,9 +67,7 @@ def test_funnel_counts_never_increase(db: duckdb.DuckDBPyConnection, rows, grace
         counts = [step.count for step in bucket.steps]
         assert counts == sorted(counts, reverse=True)
         assert all(0.0 <= step.overall_conv_ratio <= 1.0 for step in bucket.steps)
-        assert all(
-            step.avg_time is None or step.avg_time >= 0 for step in bucket.steps
-        )
+        assert all(step.avg_time is None or step.avg_time >= 0 for step in bucket.steps)
     for k in range(4):
         per_day = sum(bucket.steps[k].count for bucket in result.buckets)
         assert per_day == result.overall[0].steps[k].count

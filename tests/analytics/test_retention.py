@@ -37,9 +37,7 @@ def test_day_boundary_in_a_time_zone(con: duckdb.DuckDBPyConnection, add) -> Non
     add("X", "2024-06-02 06:59:59.999", "u1")
     add("S", "2024-06-02 03:00:00", "u2")
     add("X", "2024-06-02 07:00:00", "u2")
-    result = retention(
-        con, "S", "2024-06-01", "2024-06-01", event="X", tz="America/Los_Angeles"
-    )
+    result = retention(con, "S", "2024-06-01", "2024-06-01", event="X", tz="America/Los_Angeles")
     assert cohorts(result) == [("2024-06-01", 2, (1, 1))]
 
 
@@ -125,7 +123,9 @@ def test_interval_groups_units(con: duckdb.DuckDBPyConnection, add) -> None:
     add("X", "2024-06-05 10:00:00", "u1")
     add("S", "2024-06-01 10:00:00", "u2")
     add("X", "2024-06-04 10:00:00", "u2")
-    result = retention(con, "S", "2024-06-01", "2024-06-01", event="X", interval=2, interval_count=2)
+    result = retention(
+        con, "S", "2024-06-01", "2024-06-01", event="X", interval=2, interval_count=2
+    )
     assert cohorts(result) == [("2024-06-01", 2, (1, 1, 1))]
 
 

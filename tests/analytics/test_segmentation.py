@@ -45,9 +45,7 @@ def test_only_anonymous_events_give_no_unique_cell(con: duckdb.DuckDBPyConnectio
     # Two events, both without a user: 2 in total, 0 users -> the unique cell is absent.
     add("A", "2024-06-01 10:00:00", "")
     add("A", "2024-06-01 11:00:00", None)
-    assert segmentation(con, "A", "2024-06-01", "2024-06-01").values() == {
-        "A": {"2024-06-01": 2}
-    }
+    assert segmentation(con, "A", "2024-06-01", "2024-06-01").values() == {"A": {"2024-06-01": 2}}
     unique = segmentation(con, "A", "2024-06-01", "2024-06-01", type="unique")
     assert unique.values() == {}
     assert unique.segments == ()
@@ -61,9 +59,7 @@ def test_duplicates_collapse_to_one_event(con: duckdb.DuckDBPyConnection, add) -
     add("A", "2024-06-01 10:00:01", "u1", insert_id="x")
     add("A", "2024-06-01 10:00:00", "u1", insert_id="y")
     # 1 (the triple) + 1 + 1 = 3
-    assert segmentation(con, "A", "2024-06-01", "2024-06-01").values() == {
-        "A": {"2024-06-01": 3}
-    }
+    assert segmentation(con, "A", "2024-06-01", "2024-06-01").values() == {"A": {"2024-06-01": 3}}
 
 
 def test_dates_bound_local_days_in_the_time_zone(con: duckdb.DuckDBPyConnection, add) -> None:
@@ -85,9 +81,7 @@ def test_hour_buckets_across_spring_forward(con: duckdb.DuckDBPyConnection, add)
     # "02:00" key. 06:30 UTC = 01:30 EST; 07:30 UTC = 03:30 EDT.
     add("A", "2024-03-10 06:30:00", "u1")
     add("A", "2024-03-10 07:30:00", "u1")
-    series = segmentation(
-        con, "A", "2024-03-10", "2024-03-10", unit="hour", tz="America/New_York"
-    )
+    series = segmentation(con, "A", "2024-03-10", "2024-03-10", unit="hour", tz="America/New_York")
     assert len(series.dates) == 23
     assert "2024-03-10 02:00:00" not in series.dates
     assert series.dates[:3] == ("2024-03-10 00:00:00", "2024-03-10 01:00:00", "2024-03-10 03:00:00")
