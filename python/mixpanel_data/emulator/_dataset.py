@@ -118,7 +118,7 @@ class Dataset:
         to_utc: Callable[[dt.date], Callable[[int], int]],
         profiles: Callable[[], list[dict[str, Any]]],
         saved_funnels: list[SavedFunnel],
-        cohorts: Callable[[ActivitySummary], list[SavedCohort]],
+        cohorts: Callable[[ActivitySummary, list[dict[str, Any]]], list[SavedCohort]],
         bookmarks: Callable[[ActivitySummary], list[Bookmark]] | list[Bookmark],
         cache_events: int,
     ) -> None:
@@ -177,7 +177,7 @@ class Dataset:
             to_utc=to_utc,
             profiles=model.profiles,
             saved_funnels=generated_funnels(),
-            cohorts=lambda summary: generated_cohorts(summary, model.profiles(), project_id),
+            cohorts=lambda summary, profiles: generated_cohorts(summary, profiles, project_id),
             bookmarks=generated_bookmarks(days[0], days[-1]),
             cache_events=cache_events,
         )
@@ -241,7 +241,7 @@ class Dataset:
             to_utc=source.to_utc,
             profiles=lambda: source.profiles,
             saved_funnels=list(saved_funnels),
-            cohorts=lambda summary: replay_cohorts(summary, project_id),
+            cohorts=lambda summary, _profiles: replay_cohorts(summary, project_id),
             bookmarks=replay_bookmarks,
             cache_events=cache_events,
         )
@@ -303,14 +303,14 @@ class Dataset:
     def _activity(self) -> ActivitySummary:
         with self._lock:
             if self._summary is None:
-                self._summary = summarize(self.days, (self._load_day(d) for d in self.days))
+                self._summary = summarize(self.days, (self._load_or_cached(d) for d in self.days))
             return self._summary
 
     @property
     def saved_cohorts(self) -> list[SavedCohort]:
         """Saved cohorts; members come from rules over the data (one scan, then cached)."""
         if self._cohorts is None:
-            cohorts = self._make_cohorts(self._activity())
+            cohorts = self._make_cohorts(self._activity(), self.profiles)
             with self._lock:
                 self._cohorts = cohorts
         return self._cohorts

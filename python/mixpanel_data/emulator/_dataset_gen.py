@@ -70,6 +70,7 @@ class DayGenerator:
         self.rng = random.Random(f"{model.seed}:{day_index}:events")
         self.start = model.day_start_ms(day_index)
         self.to_utc = model.to_utc(day_index)
+        self._shift = model.utc_shift(day_index)
         self.rates = model.config.rates
         self.products = _products(model.seed)
         self.events: list[dict[str, Any]] = []
@@ -123,10 +124,12 @@ class DayGenerator:
             props["$current_url"] = HOST + path
         else:
             props["build"] = self.build
-        props["$insert_id"] = f"{rng.getrandbits(128):032x}"
+        props["$insert_id"] = rng.randbytes(16).hex()
         # Mixpanel docs (raw-event-export): mp_processing_time_ms is the UTC ms at which
         # Mixpanel processed the event; on time events it trails `time` by a second or so.
-        props["mp_processing_time_ms"] = self.to_utc(stored) + 250 + int(rng.expovariate(0.001))
+        shift = self._shift
+        utc = stored - shift if shift is not None else self.to_utc(stored)
+        props["mp_processing_time_ms"] = utc + 250 + int(rng.random() * 2500)
         if custom:
             props.update(custom)
         return {"event": name, "properties": props}

@@ -158,7 +158,7 @@ def _server_event(
     props: dict[str, Any] = {"time": stored}
     if distinct_id is not None:
         props["distinct_id"] = distinct_id
-    props["$insert_id"] = f"{rng.getrandbits(128):032x}"
+    props["$insert_id"] = rng.randbytes(16).hex()
     props["mp_processing_time_ms"] = gen.to_utc(stored) + 400 + int(rng.random() * 2000)
     if distinct_id is None:
         props |= {
@@ -206,7 +206,7 @@ def _plant_hot_shard(gen: DayGenerator, rng: random.Random) -> None:
         t += 100 + int(rng.random() * 3000)
         stored = gen.start + t
         processed = gen.to_utc(stored) + 300 + int(rng.random() * 1000)
-        insert_id = f"{rng.getrandbits(128):032x}"
+        insert_id = rng.randbytes(16).hex()
         name = "Search" if rng.random() < 0.3 else "Page View"
         if j == threshold:
             block.append(
@@ -214,7 +214,7 @@ def _plant_hot_shard(gen: DayGenerator, rng: random.Random) -> None:
                     "event": "$hotshard_record",
                     "properties": {
                         "time": stored,
-                        "$insert_id": f"{rng.getrandbits(128):032x}",
+                        "$insert_id": rng.randbytes(16).hex(),
                         "mp_processing_time_ms": processed,
                         "hotshard_distinct_id": bot,
                     },

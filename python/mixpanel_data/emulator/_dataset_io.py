@@ -57,6 +57,38 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
+def _strings(pa: Any, values: list[Any]) -> Any:
+    """A string array; replayed data may hold a number or null where a string belongs."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([_text(v) for v in values], pa.string())
+
+
+def _int64s(pa: Any, values: list[Any]) -> Any:
+    try:
+        return pa.array(values, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([_int(v) for v in values], pa.int64())
+
+
+def _day_table(pa: Any, events: list[dict[str, Any]], to_utc: Callable[[int], int]) -> Any:
+    """One day's rows as an Arrow table (list comprehensions: no per-row Python calls)."""
+    dumps = orjson.dumps
+    props = [event["properties"] for event in events]
+    return pa.table(
+        {
+            "event": pa.array([event["event"] for event in events], pa.string()),
+            "time": pa.array([to_utc(p["time"]) for p in props], pa.timestamp("ms")),
+            "distinct_id": _strings(pa, [p.get("distinct_id") for p in props]),
+            "insert_id": _strings(pa, [p.get("$insert_id") for p in props]),
+            "mp_processing_time_ms": _int64s(pa, [p.get("mp_processing_time_ms") for p in props]),
+            # orjson gives UTF-8 bytes; Arrow validates them as text without a Python copy.
+            "properties": pa.array([dumps(p) for p in props], pa.binary()).cast(pa.string()),
+        }
+    )
+
+
 def load_duckdb(
     con: duckdb.DuckDBPyConnection,
     days: Iterable[tuple[list[dict[str, Any]], Callable[[int], int]]],
@@ -77,19 +109,8 @@ def load_duckdb(
     users_sql = quote_identifier(users_table)
     dumps = orjson.dumps
 
-    def flush(cols: dict[str, list[Any]]) -> None:
-        batch = pa.table(
-            {
-                "event": pa.array(cols["event"], pa.string()),
-                "time": pa.array(cols["time"], pa.timestamp("ms")),
-                "distinct_id": pa.array(cols["distinct_id"], pa.string()),
-                "insert_id": pa.array(cols["insert_id"], pa.string()),
-                "mp_processing_time_ms": pa.array(cols["mp_processing_time_ms"], pa.int64()),
-                # orjson gives UTF-8 bytes; Arrow validates them as text without a Python copy.
-                "properties": pa.array(cols["properties"], pa.binary()).cast(pa.string()),
-            }
-        )
-        con.register("_mp_dataset_batch", batch)
+    def flush(tables: list[Any]) -> None:
+        con.register("_mp_dataset_batch", pa.concat_tables(tables))
         try:
             con.execute(
                 f"INSERT INTO {events_sql} SELECT event, time::TIMESTAMP, distinct_id, "  # noqa: S608  (quoted identifier)
@@ -106,23 +127,20 @@ def load_duckdb(
             "time TIMESTAMP NOT NULL, distinct_id VARCHAR, insert_id VARCHAR, "
             "mp_processing_time_ms BIGINT, properties JSON)"
         ).fetchall()
-        cols: dict[str, list[Any]] = _empty_columns()
+        pending: list[Any] = []
+        pending_rows = 0
         for events, to_utc in days:
-            for event in events:
-                props = event["properties"]
-                cols["event"].append(event["event"])
-                cols["time"].append(to_utc(props["time"]))
-                cols["distinct_id"].append(_text(props.get("distinct_id")))
-                cols["insert_id"].append(_text(props.get("$insert_id")))
-                cols["mp_processing_time_ms"].append(_int(props.get("mp_processing_time_ms")))
-                cols["properties"].append(dumps(props))
-            if len(cols["event"]) >= _BATCH_ROWS:
-                rows += len(cols["event"])
-                flush(cols)
-                cols = _empty_columns()
-        if cols["event"]:
-            rows += len(cols["event"])
-            flush(cols)
+            if not events:
+                continue
+            pending.append(_day_table(pa, events, to_utc))
+            pending_rows += len(events)
+            if pending_rows >= _BATCH_ROWS:
+                flush(pending)
+                rows += pending_rows
+                pending, pending_rows = [], 0
+        if pending:
+            flush(pending)
+            rows += pending_rows
         con.execute(
             f"CREATE OR REPLACE TABLE {users_sql} (distinct_id VARCHAR, properties JSON)"
         ).fetchall()
@@ -153,17 +171,3 @@ def load_duckdb(
             hint="pass a connection that is not read-only and not inside a transaction",
         ) from exc
     return rows
-
-
-def _empty_columns() -> dict[str, list[Any]]:
-    return {
-        name: []
-        for name in (
-            "event",
-            "time",
-            "distinct_id",
-            "insert_id",
-            "mp_processing_time_ms",
-            "properties",
-        )
-    }

@@ -55,6 +55,8 @@ DAY_MS = 86_400_000
 EPOCH = dt.datetime(1970, 1, 1)
 # Share of the user base that signed up before the period starts (they come back less).
 _PREEXISTING_SHARE = 0.35
+_SIGNUP_EVENTS = 5.0
+_SIGNUP_EVENT_SHARE = 0.5
 _PREEXISTING_MAX_AGE_DAYS = 120
 # Identified users have a $user_id and a profile; the rest stay anonymous ($device: ids).
 _IDENTIFIED_SHARE = 0.92
@@ -128,6 +130,10 @@ class UserModel:
         self.seed = config.seed
         self.zone: ZoneInfo = check_timezone(config.timezone)
         self.day0_ms = (config.start - EPOCH.date()).days * DAY_MS
+        # Sign-up visits hold ~5 events each; keep them to about half of all events, so a
+        # large user base over a small event volume signs up fewer users during the period.
+        budget = _SIGNUP_EVENT_SHARE * config.events_per_day * config.days / _SIGNUP_EVENTS
+        self.signup_share = min(1.0 - _PREEXISTING_SHARE, budget / config.users)
         rng = random.Random(f"{config.seed}:users")
         self.users: list[UserState] = [self._make_user(rng, i) for i in range(config.users)]
         self.activity_scale = self._activity_scale()
@@ -136,7 +142,7 @@ class UserModel:
 
     def _make_user(self, rng: random.Random, index: int) -> UserState:
         cfg = self.config
-        if rng.random() < _PREEXISTING_SHARE:
+        if rng.random() >= self.signup_share:
             signup = -rng.randint(1, _PREEXISTING_MAX_AGE_DAYS)
         else:
             signup = rng.randrange(cfg.days)
@@ -281,6 +287,15 @@ class UserModel:
         """The project zone's UTC offset (ms) at a local wall-clock time."""
         return utc_offset_ms(self.zone, wall_ms)
 
+    def utc_shift(self, day_index: int) -> int | None:
+        """The constant ms to subtract from that day's stored ``time`` to get UTC, or
+        ``None`` when the project zone changes its offset during the day (DST)."""
+        if not self.config.legacy_timezone:
+            return 0
+        start = self.day_start_ms(day_index)
+        first = self.utc_offset_ms(start)
+        return first if first == self.utc_offset_ms(start + DAY_MS - 1) else None
+
     def to_utc(self, day_index: int) -> Callable[[int], int]:
         """Return a function from a stored ``time`` of that day to true UTC ms."""
         return stored_to_utc(
@@ -290,6 +305,8 @@ class UserModel:
     def visits(self, day_index: int) -> list[Visit]:
         """Who is active on that day, from when, with how many events; deterministic."""
         cfg = self.config
+        if cfg.events_per_day == 0:
+            return []
         rng = random.Random(f"{self.seed}:{day_index}:activity")
         day = cfg.start + dt.timedelta(days=day_index)
         weekday = WEEKDAY_FACTORS[day.weekday()]

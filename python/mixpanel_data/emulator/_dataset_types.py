@@ -141,7 +141,7 @@ class DatasetConfig:
         How many consecutive days of data.
     events_per_day
         The target number of user events per day (weekdays a little above, weekends below;
-        hard cases and sign-up sessions add a few).
+        hard cases and sign-up sessions add a few). 0 leaves only the planted hard cases.
     users
         The size of the user base: some signed up before ``start``, the rest sign up during
         the period.
