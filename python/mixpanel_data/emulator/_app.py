@@ -27,6 +27,7 @@ from mixpanel_data.emulator._transport import to_httpx_response
 from mixpanel_data.emulator._wire import (
     EmulatorHTTPError,
     Family,
+    Params,
     Reply,
     error_reply,
     parse_params,
@@ -197,6 +198,7 @@ class Emulator:
         self, request: httpx.Request, resolved: Resolved, fault: Fault | None, target: str
     ) -> Reply:
         family = resolved.family
+        params: Params | None = None
         try:
             route = resolved.route
             if route is None:
@@ -232,7 +234,14 @@ class Emulator:
         except EmulatorHTTPError as exc:
             return error_reply(family, target, exc)
         except ExpressionError as exc:
-            return error_reply(family, target, EmulatorHTTPError(400, exc.message))
+            # Name the parameter that held the expression, as a reader needs to know which.
+            name = (
+                next((k for k, v in params.items() if v == exc.expression), None)
+                if params
+                else None
+            )
+            message = f"Invalid expression in '{name}': {exc.message}" if name else exc.message
+            return error_reply(family, target, EmulatorHTTPError(400, message))
         except ValidationError as exc:
             return error_reply(family, target, EmulatorHTTPError(400, exc.message))
         except Exception:

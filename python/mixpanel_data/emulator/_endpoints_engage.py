@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from mixpanel_data.emulator._expr import profile_matcher
 from mixpanel_data.emulator._wire import EmulatorHTTPError, Reply, json_reply
 
@@ -160,5 +158,4 @@ def _select(call: Call) -> tuple[dict[str, Any], ...]:
 def _row(distinct_id: str, properties: dict[str, Any], output: list[str] | None) -> dict[str, Any]:
     if output is not None:
         properties = {k: properties[k] for k in output if k in properties}
-    # A deep copy through JSON, so no caller can change the dataset's profiles.
-    return {"$distinct_id": distinct_id, "$properties": orjson.loads(orjson.dumps(properties))}
+    return {"$distinct_id": distinct_id, "$properties": properties}
