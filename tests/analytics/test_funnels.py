@@ -243,3 +243,19 @@ def test_bad_arguments(con: duckdb.DuckDBPyConnection, kwargs: dict, fragment: s
     call = {"steps": ["A", "B"], "from_date": "2024-06-01", "to_date": "2024-06-01", **kwargs}
     with pytest.raises(ValidationError, match=fragment):
         funnel(con, **call)
+
+
+def test_interval_and_month_buckets(con: duckdb.DuckDBPyConnection, add) -> None:
+    # interval=2 from 06-01: buckets 06-01 (06-01..02) and 06-03 (06-03..04).
+    # u1 enters 06-02 -> bucket 06-01; u2 enters 06-04 -> bucket 06-03.
+    add("A", "2024-06-02 10:00:00", "u1")
+    add("A", "2024-06-04 10:00:00", "u2")
+    pairs = funnel(con, ["A", "B"], "2024-06-01", "2024-06-04", interval=2, unit="week")
+    assert pairs.unit == "interval"
+    assert pairs.dates == ("2024-06-01", "2024-06-03")
+    assert counts(pairs, "2024-06-01") == [1, 0]
+    assert counts(pairs, "2024-06-03") == [1, 0]
+    # Monthly: both in the June bucket.
+    months = funnel(con, ["A", "B"], "2024-06-01", "2024-06-04", unit="month")
+    assert months.dates == ("2024-06-01",)
+    assert counts(months, "2024-06-01") == [2, 0]

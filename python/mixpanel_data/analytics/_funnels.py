@@ -183,7 +183,7 @@ def funnel(
         7 days, funnels-advanced).
     unit, interval
         Entry buckets: calendar ``day``/``week``/``month``, or ``interval`` days per bucket
-        from ``from_date`` (default 1 day). ``unit`` wins when both are given.
+        from ``from_date`` (default 1 day). ``interval`` wins when both are given.
     on, where
         Segment expression (evaluated on the entering step-1 event) and global filter.
     limit

@@ -97,15 +97,14 @@ def count_series(
     segment_sql: str,
     limit: int | None,
     keep: Sequence[str] | None = None,
-    value_sql: str | None = None,
 ) -> tuple[tuple[str, ...], pl.DataFrame]:
     """Group the rows of ``query`` by bucket and segment.
 
     Returns every bucket key of the range and a frame ``date, segment, value, total`` with
     the non-empty cells of the top ``limit`` segments (by the sum of their cells, then by
-    label), ordered by rank, then date. ``value_sql`` replaces the count ``measure``.
+    label), ordered by rank, then date. ``keep`` restricts the segments to those values.
     """
-    aggregate = value_sql or measure_sql(measure)
+    aggregate = measure_sql(measure)
     keep_sql = ""
     if keep is not None:
         wanted = ", ".join(lit(value) for value in dict.fromkeys(keep))
@@ -194,11 +193,7 @@ def segmentation(
     zone = check_tz(tz)
     check_choice(type, "type", MEASURES)
     check_positive(limit, "limit")
-    buckets = Buckets.of(
-        None if interval is not None else check_choice(unit, "unit", SERIES_UNITS),
-        interval,
-        start,
-    )
+    buckets = Buckets.of(check_choice(unit, "unit", SERIES_UNITS), interval, start)
     query = Query(
         table=table,
         users_table=users_table,

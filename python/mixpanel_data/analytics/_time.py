@@ -185,10 +185,13 @@ class Buckets:
 
     @classmethod
     def of(cls, unit: str | None, interval: int | None, origin: dt.date) -> Buckets:
-        """Buckets from a report's ``unit``/``interval`` parameters (``unit`` wins)."""
-        if unit is not None:
-            return cls(unit=unit)
-        days = check_positive(interval, "interval") if interval is not None else 1
+        """Buckets from a report's ``unit``/``interval`` parameters.
+
+        ``interval`` wins when given ("in lieu of unit"); neither means one day.
+        """
+        if interval is None:
+            return cls(unit=unit or "day")
+        days = check_positive(interval, "interval")
         if days == 1:
             return cls(unit="day")
         return cls(unit=None, days=days, origin=origin)
