@@ -152,3 +152,19 @@ def test_bad_arguments(con: duckdb.DuckDBPyConnection, kwargs: dict, fragment: s
 def test_missing_table(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(TableNotFoundError):
         segmentation(con, "A", "2024-06-01", "2024-06-01", table="nope")
+
+
+def test_names_with_quotes_are_safe(con: duckdb.DuckDBPyConnection, add) -> None:
+    add('O\'Brien "x"', "2024-06-01 10:00:00", "u'1")
+    series = segmentation(con, 'O\'Brien "x"', "2024-06-01", "2024-06-01", type="unique")
+    assert series.values() == {'O\'Brien "x"': {"2024-06-01": 1}}
+
+
+def test_session_time_zone_does_not_matter(con: duckdb.DuckDBPyConnection, add) -> None:
+    # The naive UTC column is read as UTC whatever the connection's TimeZone setting:
+    # 2024-06-01 23:30 UTC stays on 06-01 in UTC even with the session in Tokyo (UTC+9).
+    add("A", "2024-06-01 23:30:00", "u1")
+    con.execute("SET TimeZone = 'Asia/Tokyo'")
+    assert segmentation(con, "A", "2024-06-01", "2024-06-02").values() == {"A": {"2024-06-01": 1}}
+    la = segmentation(con, "A", "2024-06-01", "2024-06-02", tz="America/Los_Angeles")
+    assert la.values() == {"A": {"2024-06-01": 1}}  # 16:30 PDT
