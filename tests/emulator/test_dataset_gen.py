@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -49,6 +53,24 @@ def test_another_seed_gives_other_data() -> None:
     assert a.export_lines(SMALL.start, time_in_ms=True) != b.export_lines(
         SMALL.start, time_in_ms=True
     )
+
+
+def test_bytes_do_not_depend_on_the_hash_seed(demo: Dataset) -> None:
+    # Set iteration order changes with PYTHONHASHSEED; the data must not.
+    code = (
+        "import hashlib; from mixpanel_data.emulator._dataset import Dataset; ds = Dataset.demo();"
+        "print(hashlib.sha256(b''.join(ds.export_lines(d, time_in_ms=True) for d in ds.days[:3])"
+        " + repr(ds.profiles[:20]).encode()).hexdigest())"
+    )
+    here = hashlib.sha256(
+        b"".join(demo.export_lines(d, time_in_ms=True) for d in demo.days[:3])
+        + repr(demo.profiles[:20]).encode()
+    ).hexdigest()
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == here
 
 
 def test_a_day_does_not_depend_on_which_days_came_before() -> None:
@@ -305,6 +327,70 @@ def test_hot_shard_rewrite(demo_events: list[tuple[dt.date, dict]]) -> None:
     assert max(e["properties"]["time"] for e in before) < min(p["time"] for p in rewritten)
 
 
+def found_hard_cases(days: list[tuple[dt.date, list[dict[str, Any]]]]) -> set[str]:
+    """The kinds of hard case present in a dataset's days, found by scanning."""
+    found: set[str] = set()
+    keys: dict[tuple, list[dict]] = defaultdict(list)
+    owners: dict[str, set[tuple]] = defaultdict(set)
+    build_types: set[type] = set()
+    for day, events in days:
+        start = day_start(day)
+        for e in events:
+            p = e["properties"]
+            if "$insert_id" not in p:
+                found.add("missing_insert_id")
+            else:
+                keys[(e["event"], p.get("distinct_id"), p["time"], p["$insert_id"])].append(p)
+                owners[p["$insert_id"]].add((e["event"], p.get("distinct_id"), p["time"]))
+            if p.get("distinct_id") == "":
+                found.add("empty_distinct_id")
+            if "distinct_id" not in p and not e["event"].startswith("$"):
+                found.add("missing_distinct_id")
+            if "$score" in p and "score" in p and "Plan" in p and "plan" in p:
+                found.add("odd_names")
+            if any(isinstance(v, str) and "\u2028" in v for v in p.values()):
+                found.add("multiline")
+            if p["mp_processing_time_ms"] - p["time"] > DAY_MS:
+                found.add("late")
+            if p["time"] - start in (0, DAY_MS - 1):
+                found.add(f"boundary_{p['time'] - start}")
+            if e["event"] == "$hotshard_events" and p["mp_original_distinct_id"]:
+                found.add("hot_shard")
+            if "build" in p:
+                build_types.add(type(p["build"]))
+    for group in keys.values():
+        if len(group) > 1:
+            found.add("duplicate")
+    if any(len(o) > 1 for o in owners.values()):
+        found.add("reused_insert_id")
+    if len(build_types) > 1:
+        found.add("type_drift")
+    return found
+
+
+ALL_HARD_CASES = {
+    "missing_insert_id", "empty_distinct_id", "missing_distinct_id", "odd_names", "multiline",
+    "late", "boundary_0", f"boundary_{DAY_MS - 1}", "hot_shard", "duplicate", "reused_insert_id",
+    "type_drift",
+}  # fmt: skip
+
+
+def test_every_hard_case_is_in_the_demo(demo: Dataset) -> None:
+    assert found_hard_cases(list(demo.iter_days())) == ALL_HARD_CASES
+
+
+def test_every_hard_case_is_in_a_tiny_dataset() -> None:
+    config = DatasetConfig(seed=99, start=dt.date(2024, 1, 1), days=4, events_per_day=60, users=40)
+    ds = Dataset.generate(config)
+    assert found_hard_cases(list(ds.iter_days())) == ALL_HARD_CASES
+
+
+def test_one_hard_case_can_be_turned_off() -> None:
+    rates = HardCases(duplicate_rate=0.0, hot_shard_days=0)
+    ds = Dataset.generate(DatasetConfig(**{**SMALL.__dict__, "hard_cases": rates}))
+    assert found_hard_cases(list(ds.iter_days())) == ALL_HARD_CASES - {"duplicate", "hot_shard"}
+
+
 def test_no_hard_cases_gives_clean_data() -> None:
     config = DatasetConfig(**{**SMALL.__dict__, "hard_cases": False})
     ds = Dataset.generate(config)
@@ -318,6 +404,7 @@ def test_no_hard_cases_gives_clean_data() -> None:
             assert p["mp_processing_time_ms"] - p["time"] < DAY_MS
             keys[(e["event"], p["distinct_id"], p["time"], p["$insert_id"])] += 1
     assert max(keys.values()) == 1
+    assert found_hard_cases(list(ds.iter_days())) == set()
     assert len({type(e["properties"].get("build", 0)) for _, ev in ds.iter_days() for e in ev}) == 1
 
 

@@ -89,7 +89,7 @@ class DayGenerator:
         build = 1000 + self.day_index // 3
         if self.rates.type_drift:
             kind = self.day_index % 4
-            if kind == 2:
+            if kind == 1:
                 return str(build)
             if kind == 3:
                 return build + 0.5

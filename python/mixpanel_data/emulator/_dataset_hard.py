@@ -3,7 +3,7 @@
 Each case has a rate (a fraction of the day's events, see :class:`HardCases`) and an anchor
 day derived from the seed; with ``guarantee`` on, the anchor day holds at least one instance,
 so every enabled case shows up in any dataset. The cases draw from their own random stream,
-so turning one off does not change the rest of the data.
+so turning them on or off leaves the users' own events as they were.
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def plant_hard_cases(gen: DayGenerator) -> None:
 
     for props in sample("odd_names", rates.odd_names_rate):
         props.update(odd_properties(rng))
-    for props in sample("multiline", rates.multiline_rate):
-        props["note"] = MULTILINE_STRINGS[int(rng.random() * len(MULTILINE_STRINGS))]
+    for j, props in enumerate(sample("multiline", rates.multiline_rate)):
+        pick = 0 if j == 0 else int(rng.random() * len(MULTILINE_STRINGS))
+        props["note"] = MULTILINE_STRINGS[pick]
     for props in sample("missing_insert_id", rates.missing_insert_id_rate):
         # Mixpanel docs (event-deduplication): events sent without $insert_id are never
         # deduplicated; the export shows them without the key.

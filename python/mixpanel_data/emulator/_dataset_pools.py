@@ -255,7 +255,9 @@ FEEDBACK_MESSAGES: tuple[str, ...] = (
 )
 
 # Strings a line splitter must not split: \n inside JSON is escaped, U+2028/U+2029 are not.
+# The first holds all three, and is the one planted first, so any dataset has each.
 MULTILINE_STRINGS: tuple[str, ...] = (
+    "first line\nsecond line\u2028third\u2029fourth",
     "first line\nsecond line",
     "line separator\u2028in the middle",
     "paragraph\u2029separator",
