@@ -171,6 +171,24 @@ def test_onboarding_forms_an_ordered_funnel(demo_events: list[tuple[dt.date, dic
         assert all(first[earlier][u] < first[later][u] for u in first[later])
 
 
+def test_users_sign_up_once_and_only_act_from_then_on(
+    demo_events: list[tuple[dt.date, dict]],
+) -> None:
+    signups: dict[str, set[int]] = defaultdict(set)
+    first_seen: dict[str, int] = {}
+    for _, e in demo_events:
+        p = e["properties"]
+        if did := p.get("distinct_id"):
+            first_seen[did] = min(first_seen.get(did, p["time"]), p["time"])
+            if e["event"] == "Sign Up":
+                signups[did].add(p["time"])
+    assert len(signups) > 300
+    assert all(len(times) == 1 for times in signups.values())  # copies share the time
+    # Only the anonymous page views of the sign-up visit come before the sign-up itself.
+    for did, (signed_up,) in signups.items():
+        assert signed_up - first_seen[did] < 3_600_000
+
+
 def test_retention_decays(demo_events: list[tuple[dt.date, dict]]) -> None:
     signup: dict[str, dt.date] = {}
     active: dict[str, set[dt.date]] = defaultdict(set)

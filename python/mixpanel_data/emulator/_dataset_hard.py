@@ -177,7 +177,13 @@ def _server_event(
 
 def _plant_boundaries(gen: DayGenerator, rng: random.Random) -> None:
     """One event at exactly 00:00:00.000 and one at 23:59:59.999 of the export day."""
-    users = gen.visitors or gen.model.users
+    # Someone who signed up before this day: a visit at midnight must not precede a sign-up.
+    day = gen.day_index
+    users = (
+        [u for u in gen.visitors if u.signup < day]
+        or [u for u in gen.model.users if u.signup < day]
+        or gen.model.users
+    )
     for t in (0, DAY_MS - 1):
         user = users[int(rng.random() * len(users))]
         custom = {
