@@ -190,7 +190,7 @@ def test_funnel_segmented_by_on(get):
     values = body["meta"]["property_values"]
     assert values
     day = body["data"]["2024-03-02"]
-    assert list(day)[0] == "$overall"
+    assert next(iter(day)) == "$overall"
     assert set(day) - {"$overall"} <= set(values)
     assert list(day["$overall"]) == ["steps", "analysis"]
 

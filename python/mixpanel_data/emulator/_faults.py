@@ -269,6 +269,8 @@ def _parse_rule(text: str) -> Fault:
 def _parse_args(text: str, kind: str, args: str | None) -> Iterator[tuple[str, float | int | None]]:
     if not args or not args.strip():
         return
+    if kind not in _ALLOWED_ARGS:
+        raise _bad_rule(text, f"{kind} takes no arguments")
     for part in args.split(","):
         name, sep, value = part.partition("=")
         if not sep:
