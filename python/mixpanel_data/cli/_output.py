@@ -9,10 +9,8 @@ only.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
 import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -90,6 +88,14 @@ def _cell(value: Any) -> str:
     if isinstance(value, int | decimal.Decimal):
         return str(value)
     return to_json_bytes(value).decode()
+
+
+def _csv_field(text: str) -> str:
+    # RFC 4180 quoting. Python's csv writer leaves a lone "\r" unquoted when the line
+    # terminator is "\n", which a reader then drops; quote every line-break character.
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _table_cell(value: Any) -> str:
@@ -197,12 +203,9 @@ def _render_rows(
         for row in rows:
             out.write(to_json_bytes(row).decode() + "\n")
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
+        out.write(",".join(_csv_field(c) for c in columns) + "\n")
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
-        out.write(buffer.getvalue())
+            out.write(",".join(_csv_field(_cell(row.get(c))) for c in columns) + "\n")
     elif fmt == "plain":
         for row in rows:
             out.write("\t".join(_cell(row.get(c)) for c in columns) + "\n")
