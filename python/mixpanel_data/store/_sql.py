@@ -20,6 +20,7 @@ __all__ = [
     "ParsedStatement",
     "quote_ident",
     "quote_literal",
+    "select_all",
     "split_statements",
     "statement_body",
     "writing_statements",
@@ -39,6 +40,11 @@ READING_TYPES: frozenset[duckdb.StatementType] = frozenset(
 def quote_ident(name: str) -> str:
     """Quote an SQL identifier for DuckDB (``"$browser"``, ``"my ""odd"" name"``)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def select_all(table: str) -> str:
+    """``SELECT * FROM "table"``: every row of a table, for export."""
+    return f"SELECT * FROM {quote_ident(table)}"  # noqa: S608 - quoted identifier
 
 
 def quote_literal(value: str) -> str:
@@ -94,12 +100,7 @@ def split_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[ParsedSta
     duckdb.Error
         The script does not parse (the caller maps it to ``SQLError``).
     """
-    try:
-        statements = con.extract_statements(sql)
-    except ValueError:
-        # The binding raises ValueError for statement types it has no enum member for
-        # (e.g. ``UPDATE EXTENSIONS``): run such a script as one unknown, writing statement.
-        return [ParsedStatement(sql, statement_body(sql), "UNKNOWN", True, 0)]
+    statements = con.extract_statements(sql)
     parsed: list[ParsedStatement] = []
     cursor = 0
     for statement in statements:
@@ -107,7 +108,13 @@ def split_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[ParsedSta
         found = sql.find(text, cursor)
         offset = found if found >= 0 else cursor
         cursor = offset + len(text) if found >= 0 else cursor
-        kind = statement.type
+        try:
+            kind = statement.type
+        except ValueError:
+            # The binding raises ValueError for statement types it has no enum member for
+            # (``UPDATE EXTENSIONS``): treat such a statement as unknown, and writing.
+            parsed.append(ParsedStatement(text, statement_body(text), "UNKNOWN", True, offset))
+            continue
         parsed.append(
             ParsedStatement(
                 text=text,
