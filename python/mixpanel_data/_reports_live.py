@@ -1,0 +1,414 @@
+"""The reports answered by Mixpanel's Query API (``source="live"``).
+
+Each function takes a client and a validated query (:mod:`mixpanel_data._reports_query`),
+calls one endpoint of :mod:`mixpanel_data.api.reports` and shapes the answer with
+:mod:`mixpanel_data._reports_build`. Where the API cannot answer what was asked, the error
+says so before any request, and names the way that works (another unit, ``--local``):
+
+- ``/segmentation`` has no ``week`` unit: weekly counts and sums are asked by day and added
+  up (exact); weekly unique users cannot be added up from days, so they are refused;
+- ``/segmentation/sum`` and ``/segmentation/average`` take no segment (``on``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from mixpanel_data._reports_build import (
+    activity_events,
+    frequency_rows,
+    funnel_steps,
+    insights_rows,
+    retention_rows,
+    rollup,
+    series_rows,
+)
+from mixpanel_data._reports_query import (
+    MEASURE_TYPES,
+    parse_buckets,
+    property_expression,
+    window_text,
+)
+from mixpanel_data._types_reports import (
+    EventCountsResult,
+    NumericAverageResult,
+    NumericBucketResult,
+    NumericSumResult,
+    PropertyCountsResult,
+    SegmentationResult,
+)
+from mixpanel_data._types_reports_flows import (
+    ActivityFeedResult,
+    FrequencyResult,
+    FunnelResult,
+    InsightsResult,
+    RetentionResult,
+)
+from mixpanel_data.api import reports as api
+from mixpanel_data.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from mixpanel_data._reports_query import (
+        ActivityQuery,
+        EventCountsQuery,
+        FrequencyQuery,
+        FunnelQuery,
+        InsightsQuery,
+        NumericQuery,
+        PropertyCountsQuery,
+        RetentionQuery,
+        SegmentationQuery,
+    )
+    from mixpanel_data.analytics import Series
+    from mixpanel_data.api import MixpanelClient
+
+__all__ = [
+    "activity",
+    "event_counts",
+    "frequency",
+    "funnel",
+    "insights",
+    "numeric",
+    "property_counts",
+    "resolve_funnel",
+    "retention",
+    "segmentation",
+]
+
+_LOCAL_HINT = "or compute it from the local tables with --local (local=True)"
+
+
+def _segmentation_series(client: MixpanelClient, q: SegmentationQuery) -> Series:
+    on = property_expression(q.group_by, "group_by") if q.group_by is not None else None
+    if q.property is not None and q.measure in ("sum", "average"):
+        if on is not None:
+            raise ValidationError(
+                f"a {q.measure} of {q.property!r} cannot be grouped: Mixpanel's "
+                f"/segmentation/{q.measure} takes no segment",
+                hint=f"drop --group-by, {_LOCAL_HINT}",
+            )
+        additive = q.measure == "sum"
+        if q.unit in ("week", "month") and not additive:
+            raise ValidationError(
+                f"Mixpanel's /segmentation/average buckets only by hour or day, and daily "
+                f"means cannot be combined into a {q.unit}",
+                hint=f"use --by day, {_LOCAL_HINT}",
+            )
+        if q.unit == "minute":
+            raise ValidationError(
+                f"Mixpanel's /segmentation/{q.measure} buckets only by hour or day",
+                hint=f"use --by hour or day, {_LOCAL_HINT}",
+            )
+        unit = q.unit if q.unit in ("hour", "day") else "day"
+        compute = api.segmentation_sum if additive else api.segmentation_average
+        series = compute(
+            client,
+            q.event,
+            q.from_date,
+            q.to_date,
+            on=property_expression(q.property),
+            unit=unit,
+            where=q.where,
+        )
+        return rollup(series, q.unit) if unit != q.unit else series
+    kind = MEASURE_TYPES[q.measure]
+    unit = q.unit
+    if q.unit == "week":
+        # Mixpanel docs (/segmentation): unit is minute, hour, day or month; there is no week.
+        if kind != "general":
+            raise ValidationError(
+                f"Mixpanel's /segmentation has no week unit, and {q.measure} users per day "
+                "cannot be added up into weeks",
+                hint=f"use --by day or month, `mp report event-counts --by week`, {_LOCAL_HINT}",
+            )
+        unit = "day"
+    series = api.segmentation(
+        client,
+        q.event,
+        q.from_date,
+        q.to_date,
+        unit=unit,
+        type=kind,
+        on=on,
+        where=q.where,
+        limit=q.limit,
+    )
+    return rollup(series, q.unit) if unit != q.unit else series
+
+
+def segmentation(client: MixpanelClient, q: SegmentationQuery) -> SegmentationResult:
+    """``/segmentation`` (or ``/segmentation/sum|average`` with a property)."""
+    series = _segmentation_series(client, q)
+    mean = q.measure == "average"
+    return SegmentationResult(
+        source="live",
+        event=q.event,
+        from_date=q.from_date,
+        to_date=q.to_date,
+        unit=q.unit,
+        measure=q.measure,
+        property=q.property,
+        group_by=q.group_by,
+        where=q.where,
+        rows=series_rows(
+            series,
+            segments=list(series.segments) if q.group_by is not None else None,
+            fill=None if mean else 0,
+        ),
+    )
+
+
+def resolve_funnel(client: MixpanelClient, name: str) -> tuple[int, str]:
+    """The id of the saved funnel called ``name`` (exact, then case-insensitive match)."""
+    funnels = api.funnel_list(client)
+    matches = [f for f in funnels if f.name == name] or [
+        f for f in funnels if f.name.casefold() == name.casefold()
+    ]
+    if len(matches) == 1:
+        return matches[0].funnel_id, matches[0].name
+    if not matches:
+        known = ", ".join(repr(f.name) for f in funnels[:10]) or "none"
+        raise ValidationError(
+            f"no saved funnel is called {name!r}",
+            hint=f"saved funnels: {known} (`mp schema funnels`); or pass --id",
+        )
+    ids = ", ".join(str(f.funnel_id) for f in matches)
+    raise ValidationError(
+        f"{len(matches)} saved funnels are called {name!r} (ids {ids})", hint="pass --id"
+    )
+
+
+def funnel(client: MixpanelClient, q: FunnelQuery) -> FunnelResult:
+    """``/funnels``: a saved funnel, over the whole range or per ``unit`` bucket."""
+    funnel_id, name = q.funnel_id, q.name
+    if funnel_id is None:
+        if name is None:
+            raise ValidationError(
+                "only saved funnels have a Mixpanel endpoint", hint="pass funnel_id or name"
+            )
+        funnel_id, name = resolve_funnel(client, name)
+    # Without a unit, one bucket spanning the whole range gives the funnel of every entry
+    # in the range (Mixpanel docs, /funnels: interval is the number of days per bucket).
+    days = (q.to_date - q.from_date).days + 1
+    length, length_unit = q.window if q.window is not None else (None, None)
+    decoded = api.funnel(
+        client,
+        funnel_id,
+        q.from_date,
+        q.to_date,
+        length=length,
+        length_unit=length_unit,
+        unit=q.unit,
+        interval=None if q.unit is not None else days,
+        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        where=q.where,
+        limit=q.limit,
+    )
+    steps = funnel_steps(decoded, by_date=q.unit is not None)
+    events = [s.event for s in (decoded.overall[0].steps if decoded.overall else ())]
+    return FunnelResult(
+        source="live",
+        events=events,
+        from_date=q.from_date,
+        to_date=q.to_date,
+        funnel_id=funnel_id,
+        name=name,
+        window=window_text(q.window),
+        unit=q.unit,
+        group_by=q.group_by,
+        where=q.where,
+        steps=steps,
+    )
+
+
+def retention(client: MixpanelClient, q: RetentionQuery) -> RetentionResult:
+    """``/retention``: cohorts and their returns per period."""
+    decoded = api.retention(
+        client,
+        q.from_date,
+        q.to_date,
+        born_event=q.born_event,
+        event=q.return_event,
+        retention_type=q.retention_type,
+        born_where=q.born_where,
+        where=q.where,
+        unit=q.unit,
+        interval=q.interval,
+        interval_count=q.periods,
+        unbounded=q.unbounded,
+        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        limit=q.limit,
+    )
+    return RetentionResult(
+        source="live",
+        born_event=q.born_event,
+        return_event=q.return_event,
+        from_date=q.from_date,
+        to_date=q.to_date,
+        unit=q.unit,
+        interval=q.interval,
+        periods=q.periods,
+        retention_type=q.retention_type,
+        unbounded=q.unbounded,
+        group_by=q.group_by,
+        where=q.where,
+        born_where=q.born_where,
+        rows=retention_rows(decoded),
+    )
+
+
+def frequency(client: MixpanelClient, q: FrequencyQuery) -> FrequencyResult:
+    """``/retention/addiction``: users by active hours/days per period."""
+    decoded = api.frequency(
+        client,
+        q.from_date,
+        q.to_date,
+        unit=q.unit,
+        addiction_unit=q.count_by,
+        event=q.event,
+        where=q.where,
+        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        limit=q.limit,
+    )
+    return FrequencyResult(
+        source="live",
+        event=q.event,
+        from_date=q.from_date,
+        to_date=q.to_date,
+        unit=q.unit,
+        count_by=q.count_by,
+        buckets=q.buckets,
+        group_by=q.group_by,
+        where=q.where,
+        rows=frequency_rows(decoded, parse_buckets(q.buckets)),
+    )
+
+
+def insights(client: MixpanelClient, q: InsightsQuery) -> InsightsResult:
+    """``/insights``: a saved report, flattened."""
+    if q.bookmark_id is None:
+        raise ValidationError(
+            "a live Insights report needs the bookmark id of a saved report",
+            hint="pass the id from the report's URL (…#report-<id>)",
+        )
+    decoded = api.insights(client, q.bookmark_id)
+    rows = insights_rows(decoded.cells)
+    dates = sorted({row.date[:10] for row in rows})
+    start = decoded.from_date or (dates[0] if dates else None)
+    end = decoded.to_date or (dates[-1] if dates else None)
+    return InsightsResult(
+        source="live",
+        bookmark_id=q.bookmark_id,
+        from_date=dt.date.fromisoformat(start) if start else q.from_date or dt.date.min,
+        to_date=dt.date.fromisoformat(end) if end else q.to_date or dt.date.min,
+        headers=list(decoded.headers),
+        computed_at=decoded.computed_at,
+        rows=rows,
+    )
+
+
+def activity(client: MixpanelClient, q: ActivityQuery) -> ActivityFeedResult:
+    """``/stream/query``: some users' events."""
+    wire = api.activity(client, q.distinct_ids, q.from_date, q.to_date)
+    return ActivityFeedResult(
+        source="live",
+        distinct_ids=list(q.distinct_ids),
+        from_date=q.from_date,
+        to_date=q.to_date,
+        events=activity_events(wire),
+    )
+
+
+def event_counts(client: MixpanelClient, q: EventCountsQuery) -> EventCountsResult:
+    """``/events``: several events per bucket."""
+    kind = MEASURE_TYPES[q.measure]
+    series = api.event_counts(client, q.events, q.from_date, q.to_date, type=kind, unit=q.unit)
+    return EventCountsResult(
+        source="live",
+        events=list(q.events),
+        from_date=q.from_date,
+        to_date=q.to_date,
+        unit=q.unit,
+        measure=q.measure,
+        rows=series_rows(series, segments=list(q.events), fill=None if kind == "average" else 0),
+    )
+
+
+def property_counts(client: MixpanelClient, q: PropertyCountsQuery) -> PropertyCountsResult:
+    """``/events/properties``: an event per bucket and property value."""
+    kind = MEASURE_TYPES[q.measure]
+    series = api.property_counts(
+        client,
+        q.event,
+        q.property,
+        q.from_date,
+        q.to_date,
+        values=q.values,
+        type=kind,
+        unit=q.unit,
+        limit=q.limit,
+    )
+    segments = list(series.segments)
+    if q.values is not None:
+        segments += [v for v in q.values if v not in segments]
+    return PropertyCountsResult(
+        source="live",
+        event=q.event,
+        property=q.property,
+        from_date=q.from_date,
+        to_date=q.to_date,
+        unit=q.unit,
+        measure=q.measure,
+        values=list(q.values) if q.values is not None else None,
+        limit=q.limit,
+        rows=series_rows(series, segments=segments, fill=None if kind == "average" else 0),
+    )
+
+
+def numeric(
+    client: MixpanelClient, q: NumericQuery
+) -> NumericBucketResult | NumericSumResult | NumericAverageResult:
+    """``/segmentation/numeric``, ``/segmentation/sum`` or ``/segmentation/average``."""
+    on = property_expression(q.property)
+    if q.measure == "buckets":
+        series = api.segmentation_numeric(
+            client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
+        )
+        return NumericBucketResult(
+            source="live",
+            event=q.event,
+            property=q.property,
+            from_date=q.from_date,
+            to_date=q.to_date,
+            unit=q.unit,
+            where=q.where,
+            rows=series_rows(series, segments=list(series.segments), fill=0),
+        )
+    if q.measure == "sum":
+        series = api.segmentation_sum(
+            client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
+        )
+        return NumericSumResult(
+            source="live",
+            event=q.event,
+            property=q.property,
+            from_date=q.from_date,
+            to_date=q.to_date,
+            unit=q.unit,
+            where=q.where,
+            rows=series_rows(series, segments=None, fill=0),
+        )
+    series = api.segmentation_average(
+        client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
+    )
+    return NumericAverageResult(
+        source="live",
+        event=q.event,
+        property=q.property,
+        from_date=q.from_date,
+        to_date=q.to_date,
+        unit=q.unit,
+        where=q.where,
+        rows=series_rows(series, segments=None, fill=None),
+    )

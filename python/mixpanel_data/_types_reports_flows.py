@@ -1,0 +1,405 @@
+"""Result types of the user-flow reports: funnels, retention, frequency, Insights, activity.
+
+See :mod:`mixpanel_data._types_reports` for what every report shares (``source``, ``note``,
+the header of parameters, tidy frames).
+"""
+
+from __future__ import annotations
+
+import datetime as dt  # noqa: TC003  (msgspec reads field types at runtime)
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import msgspec
+
+from mixpanel_data._result import Record
+from mixpanel_data._types_reports import ReportResult, date_column
+
+if TYPE_CHECKING:
+    import polars
+
+__all__ = [
+    "ActivityEvent",
+    "ActivityFeedResult",
+    "FrequencyResult",
+    "FrequencyRow",
+    "FunnelResult",
+    "FunnelStep",
+    "InsightsResult",
+    "InsightsRow",
+    "RetentionResult",
+    "RetentionRow",
+]
+
+
+class FunnelStep(Record, frozen=True, kw_only=True, dict=True):
+    """One step of a funnel (for one entry bucket and segment, when the funnel has them).
+
+    Attributes
+    ----------
+    step
+        1-based position of the step.
+    event
+        The step's event.
+    users
+        Users who reached this step.
+    conversion_rate
+        ``users`` divided by the users who entered (step 1); 1.0 for step 1 when anyone
+        entered.
+    step_conversion_rate
+        ``users`` divided by the previous step's users.
+    avg_time, avg_time_from_start
+        Mean seconds from the previous step, and from step 1, over the users who reached this
+        step (``None`` for step 1 and when nobody did).
+    date
+        The entry bucket, with ``unit``; ``None`` for the whole range.
+    segment
+        The segment (value of ``group_by`` on the entering event); ``None`` without one.
+    """
+
+    step: int
+    event: str
+    users: int
+    conversion_rate: float
+    step_conversion_rate: float
+    avg_time: float | None = None
+    avg_time_from_start: float | None = None
+    date: str | None = None
+    segment: str | None = None
+
+
+class FunnelResult(ReportResult, frozen=True, kw_only=True, dict=True):
+    """A funnel: how many users went through each step, in order, within the window.
+
+    Rows: one per step (per entry bucket with ``unit``, per segment with ``group_by``):
+    ``step``, ``event``, ``users``, ``conversion_rate`` (from step 1),
+    ``step_conversion_rate`` (from the previous step), ``avg_time``,
+    ``avg_time_from_start`` (seconds).
+    """
+
+    events: list[str]
+    from_date: dt.date
+    to_date: dt.date
+    funnel_id: int | None = None
+    name: str | None = None
+    window: str | None = None
+    unit: str | None = None
+    group_by: str | None = None
+    where: str | None = None
+    steps: list[FunnelStep] = msgspec.field(default_factory=list)
+
+    _report: ClassVar[str] = "funnel"
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "funnel_id": self.funnel_id,
+            "name": self.name,
+            "events": self.events,
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "window": self.window,
+            "unit": self.unit,
+            "group_by": self.group_by,
+            "where": self.where,
+        }
+
+    def _key_columns(self) -> list[str]:
+        keys = ["date"] if self.unit is not None else []
+        if self.group_by is not None:
+            keys.append("segment")
+        return [*keys, "step", "event"]
+
+    @property
+    def conversion_rate(self) -> float:
+        """Overall conversion from the first step to the last, over the whole funnel.
+
+        Summed over every entry bucket and segment shown.
+        """
+        entered = sum(s.users for s in self.steps if s.step == 1)
+        last = len(self.events)
+        completed = sum(s.users for s in self.steps if s.step == last)
+        return completed / entered if entered else 0.0
+
+    def _to_frame(self) -> polars.DataFrame:
+        import polars
+
+        columns: list[polars.Series] = []
+        if self.unit is not None:
+            columns.append(date_column("date", [s.date or "" for s in self.steps]))
+        if self.group_by is not None:
+            columns.append(
+                polars.Series("segment", [s.segment for s in self.steps], dtype=polars.String)
+            )
+        schema: dict[str, Any] = {
+            "step": polars.Int64,
+            "event": polars.String,
+            "users": polars.Int64,
+            "conversion_rate": polars.Float64,
+            "step_conversion_rate": polars.Float64,
+            "avg_time": polars.Float64,
+            "avg_time_from_start": polars.Float64,
+        }
+        for name, dtype in schema.items():
+            values = [getattr(s, name) for s in self.steps]
+            columns.append(polars.Series(name, values, dtype=dtype, strict=False))
+        return polars.DataFrame(columns)
+
+
+class RetentionRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One cohort × period cell of a retention report."""
+
+    cohort: str
+    period: int
+    cohort_size: int
+    users: int
+    segment: str | None = None
+
+    @property
+    def rate(self) -> float:
+        """``users / cohort_size`` (0.0 for an empty cohort)."""
+        return self.users / self.cohort_size if self.cohort_size else 0.0
+
+
+class RetentionResult(ReportResult, frozen=True, kw_only=True, dict=True):
+    """Retention: of the users born in each cohort, how many came back in each later period.
+
+    Rows: ``cohort`` (the cohort's first day), ``segment`` (with ``group_by``),
+    ``cohort_size``, ``period`` (0 = within the first interval), ``users``, ``rate``.
+    Periods that had not started by the day the report ran are left out.
+    """
+
+    born_event: str | None
+    return_event: str | None
+    from_date: dt.date
+    to_date: dt.date
+    unit: str = "day"
+    interval: int = 1
+    periods: int = 1
+    retention_type: Literal["birth", "compounded"] = "birth"
+    unbounded: bool = False
+    group_by: str | None = None
+    where: str | None = None
+    born_where: str | None = None
+    rows: list[RetentionRow] = msgspec.field(default_factory=list)
+
+    _report: ClassVar[str] = "retention"
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "born_event": self.born_event,
+            "return_event": self.return_event or "any event",
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "unit": self.unit,
+            "interval": self.interval if self.interval != 1 else None,
+            "periods": self.periods,
+            "retention_type": self.retention_type,
+            "unbounded": self.unbounded or None,
+            "group_by": self.group_by,
+            "where": self.where,
+            "born_where": self.born_where,
+        }
+
+    def _key_columns(self) -> list[str]:
+        keys = ["cohort"]
+        if self.group_by is not None:
+            keys.append("segment")
+        return [*keys, "period"]
+
+    def _to_frame(self) -> polars.DataFrame:
+        import polars
+
+        columns = [date_column("cohort", [r.cohort for r in self.rows])]
+        if self.group_by is not None:
+            columns.append(
+                polars.Series("segment", [r.segment for r in self.rows], dtype=polars.String)
+            )
+        columns += [
+            polars.Series("cohort_size", [r.cohort_size for r in self.rows], dtype=polars.Int64),
+            polars.Series("period", [r.period for r in self.rows], dtype=polars.Int64),
+            polars.Series("users", [r.users for r in self.rows], dtype=polars.Int64),
+            polars.Series("rate", [r.rate for r in self.rows], dtype=polars.Float64),
+        ]
+        return polars.DataFrame(columns)
+
+
+class FrequencyRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Users of one period (and segment) active in a number of distinct hours or days."""
+
+    date: str
+    bucket: str
+    users: int
+    segment: str | None = None
+
+
+class FrequencyResult(ReportResult, frozen=True, kw_only=True, dict=True):
+    """Frequency: how many distinct hours or days (``count_by``) users did the event per period.
+
+    Rows: ``date`` (the period), ``segment`` (with ``group_by``), ``bucket`` (a number of
+    active hours/days such as ``"3"``, or a range from ``buckets`` such as ``"2-5"`` or
+    ``"11+"``) and ``users`` active in exactly that many (that range of) hours or days.
+    Without ``buckets``, single numbers from 1 up to the largest one any user reached.
+    """
+
+    event: str | None
+    from_date: dt.date
+    to_date: dt.date
+    unit: str = "week"
+    count_by: str = "day"
+    buckets: str | None = None
+    group_by: str | None = None
+    where: str | None = None
+    rows: list[FrequencyRow] = msgspec.field(default_factory=list)
+
+    _report: ClassVar[str] = "frequency"
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "event": self.event or "any event",
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "unit": self.unit,
+            "count_by": self.count_by,
+            "buckets": self.buckets,
+            "group_by": self.group_by,
+            "where": self.where,
+        }
+
+    def _key_columns(self) -> list[str]:
+        keys = ["date"]
+        if self.group_by is not None:
+            keys.append("segment")
+        return [*keys, "bucket"]
+
+    def _to_frame(self) -> polars.DataFrame:
+        import polars
+
+        columns = [date_column("date", [r.date for r in self.rows])]
+        if self.group_by is not None:
+            columns.append(
+                polars.Series("segment", [r.segment for r in self.rows], dtype=polars.String)
+            )
+        columns += [
+            polars.Series("bucket", [r.bucket for r in self.rows], dtype=polars.String),
+            polars.Series("users", [r.users for r in self.rows], dtype=polars.Int64),
+        ]
+        return polars.DataFrame(columns)
+
+
+class InsightsRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One value of an Insights report: its labels (one per header), its bucket, the value."""
+
+    labels: list[str]
+    date: str
+    value: int | float | None = None
+
+
+def _label_column(header: str) -> str:
+    # "$event" is the metric level of every Insights report; the others are breakdowns,
+    # named after their property.
+    return "event" if header == "$event" else header
+
+
+class InsightsResult(ReportResult, frozen=True, kw_only=True, dict=True):
+    """A saved Insights report (a bookmark), flattened to one row per label × date.
+
+    Rows: one column per level of ``headers`` (``event`` for ``$event``, then each
+    breakdown property), ``date`` (the bucket, in the project's time zone) and ``value``.
+    """
+
+    bookmark_id: int | None
+    from_date: dt.date
+    to_date: dt.date
+    headers: list[str] = msgspec.field(default_factory=lambda: ["$event"])
+    unit: str | None = None
+    measure: str | None = None
+    computed_at: str | None = None
+    rows: list[InsightsRow] = msgspec.field(default_factory=list)
+
+    _report: ClassVar[str] = "insights"
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "bookmark_id": self.bookmark_id,
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "headers": self.headers,
+            "unit": self.unit,
+            "measure": self.measure,
+        }
+
+    def _key_columns(self) -> list[str]:
+        return [*(_label_column(h) for h in self.headers), "date"]
+
+    def _to_frame(self) -> polars.DataFrame:
+        import polars
+
+        columns = [
+            polars.Series(
+                _label_column(header),
+                [r.labels[i] if i < len(r.labels) else None for r in self.rows],
+                dtype=polars.String,
+            )
+            for i, header in enumerate(self.headers)
+        ]
+        columns.append(date_column("date", [r.date for r in self.rows]))
+        columns.append(
+            polars.Series("value", [r.value for r in self.rows], dtype=polars.Float64, strict=False)
+        )
+        return polars.DataFrame(columns)
+
+
+class ActivityEvent(Record, frozen=True, kw_only=True, dict=True):
+    """One event of a user's activity feed.
+
+    ``time`` is naive UTC (second precision, as Mixpanel's feed gives it); ``properties``
+    are the event's other properties (without ``time`` and the distinct id).
+    """
+
+    time: dt.datetime
+    distinct_id: str
+    event: str
+    properties: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ActivityFeedResult(ReportResult, frozen=True, kw_only=True, dict=True):
+    """The events of some users over a date range, oldest first (Mixpanel's activity feed).
+
+    Rows: ``time`` (UTC), ``distinct_id``, ``event``, ``properties`` (JSON text, keys sorted).
+    """
+
+    distinct_ids: list[str]
+    from_date: dt.date
+    to_date: dt.date
+    events: list[ActivityEvent] = msgspec.field(default_factory=list)
+
+    _report: ClassVar[str] = "activity"
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "distinct_ids": self.distinct_ids,
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+        }
+
+    def _key_columns(self) -> list[str]:
+        return ["time", "distinct_id", "event"]
+
+    def _to_frame(self) -> polars.DataFrame:
+        import orjson
+        import polars
+
+        def text(props: dict[str, Any]) -> str:
+            return orjson.dumps(props, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+        return polars.DataFrame(
+            [
+                polars.Series("time", [e.time for e in self.events], dtype=polars.Datetime("us")),
+                polars.Series(
+                    "distinct_id", [e.distinct_id for e in self.events], dtype=polars.String
+                ),
+                polars.Series("event", [e.event for e in self.events], dtype=polars.String),
+                polars.Series(
+                    "properties", [text(e.properties) for e in self.events], dtype=polars.String
+                ),
+            ]
+        )
