@@ -158,3 +158,28 @@ def test_profiles_need_a_dataset(capsys, tmp_path):
     )
     assert code != 0
     assert "--profiles needs --dataset" in capsys.readouterr().err
+
+
+@pytest.mark.network
+def test_mp_demo_serve_replays_an_export_file(monkeypatch, capsys, tmp_path, small_dataset):
+    from mixpanel_data.cli.app import app
+
+    day = small_dataset.days[1]
+    body = small_dataset.export_lines(day, time_in_ms=False)
+    events = tmp_path / "export.ndjson"
+    events.write_bytes(body)
+    seen: dict[str, httpx.Response] = {}
+
+    def wait_then_interrupt(self: EmulatorServer, timeout: float | None = None) -> bool:
+        with httpx.Client(base_url=self.url, auth=(DEMO_USERNAME, DEMO_SECRET)) as client:
+            seen["export"] = client.get(
+                "/api/2.0/export",
+                params={"project_id": DEMO_PROJECT_ID, "from_date": str(day), "to_date": str(day)},
+            )
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EmulatorServer, "wait", wait_then_interrupt)
+    code = app.meta(["demo", "serve", "--dataset", str(events)], result_action="return_value")
+    assert code == 0
+    assert seen["export"].content == body
+    assert f"(project {DEMO_PROJECT_ID}, {day}..{day}," in capsys.readouterr().err

@@ -60,7 +60,7 @@ def _stream(
     days: Sequence[dt.date],
     *,
     names: set[str] | None,
-    matcher: Callable[[dict[str, Any]], bool] | None,
+    matcher: Callable[[dict[str, Any], int | None], bool] | None,
     limit: int | None,
     time_in_ms: bool,
 ) -> Iterator[bytes]:
@@ -71,11 +71,13 @@ def _stream(
         if names is None and matcher is None and left is None:
             body = dataset.export_lines(day, time_in_ms=time_in_ms)
         else:
+            # Legacy projects store local time; expressions see the event's true UTC time.
+            to_utc = dataset.to_utc(day)
             events = [
                 event
                 for event in dataset.events_for_day(day)
                 if (names is None or event.get("event") in names)
-                and (matcher is None or matcher(event))
+                and (matcher is None or matcher(event, _utc_ms(event, to_utc)))
             ]
             if left is not None:
                 events = events[:left]
@@ -83,3 +85,8 @@ def _stream(
             body = render_export_lines(events, time_in_ms=time_in_ms)
         for start in range(0, len(body), _PIECE):
             yield body[start : start + _PIECE]
+
+
+def _utc_ms(event: dict[str, Any], to_utc: Callable[[int], int]) -> int | None:
+    time = event.get("properties", {}).get("time")
+    return to_utc(time) if isinstance(time, int) and not isinstance(time, bool) else None

@@ -7,7 +7,8 @@ Shapes (Mixpanel docs, query.openapi.yaml):
   ``[{"count", "is_visible" (0/1, not a boolean), "description", "created"
   ("YYYY-MM-DD HH:MM:SS", a space and no zone), "project_id", "id", "name"}]``;
 - ``/stream/query``: ``{"status": "ok", "results": {"events": [{"event", "properties"}]}}``
-  for the users in ``distinct_ids``, ``time`` in epoch seconds; ranges reaching more than 365
+  for the users in ``distinct_ids`` (deduplicated, oldest first, days in the project time
+  zone), ``time`` in epoch seconds; ranges reaching more than 365
   days before today are refused ("Date range exceeds 365 days into the past", seen in real
   answers).
 """
@@ -17,6 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from mixpanel_data import analytics
 from mixpanel_data.emulator._wire import EmulatorHTTPError, Reply, json_reply
 
 if TYPE_CHECKING:
@@ -59,19 +63,11 @@ def stream_query(call: Call) -> Reply:
     from_date, to_date = params.date_range(today=call.state.today)
     if from_date < call.state.today - dt.timedelta(days=_STREAM_MAX_DAYS):
         raise EmulatorHTTPError(400, "Date range exceeds 365 days into the past")
-    wanted = set(ids)
-    found: list[tuple[int, int, dict[str, Any]]] = []
-    dataset = call.state.dataset
-    for day in dataset.days:
-        if not from_date <= day <= to_date:
-            continue
-        for event in dataset.events_for_day(day):
-            properties = event["properties"]
-            if properties.get("distinct_id") not in wanted:
-                continue
-            time_ms = int(properties.get("time") or 0)
-            shown = dict(properties)  # the dataset's events are shared: copy before changing
-            shown["time"] = time_ms // 1000
-            found.append((time_ms, len(found), {"event": event["event"], "properties": shown}))
-    found.sort(key=lambda item: (item[0], item[1]))
-    return json_reply({"status": "ok", "results": {"events": [e for _, _, e in found]}})
+    with call.state.cursor() as con:
+        frame = analytics.activity(con, ids, from_date, to_date, tz=call.state.timezone)
+    events: list[dict[str, Any]] = []
+    for event, seconds, properties in frame.select("event", "time", "properties").iter_rows():
+        shown = orjson.loads(properties)
+        shown["time"] = seconds
+        events.append({"event": event, "properties": shown})
+    return json_reply({"status": "ok", "results": {"events": events}})

@@ -31,23 +31,23 @@ def parse_param(text: str, param: str) -> Expr:
         raise EmulatorHTTPError(400, f"Invalid expression in '{param}': {exc.message}") from None
 
 
-def event_matcher(text: str, *, param: str = "where") -> Callable[[Mapping[str, Any]], bool]:
-    """A predicate over export events (``{"event": ..., "properties": {"time": ms, ...}}``).
+def event_matcher(
+    text: str, *, param: str = "where"
+) -> Callable[[Mapping[str, Any], int | None], bool]:
+    """A predicate over export events and their true UTC time in ms (``event["$time"]``).
 
     The export streams, so an expression that fails on one event (``and`` over a string,
     which Mixpanel rejects) cannot turn into a 400 any more: that event is left out.
     """
     expr = parse_param(text, param)
 
-    def keep(event: Mapping[str, Any]) -> bool:
-        properties = event.get("properties") or {}
-        time = properties.get("time")
+    def keep(event: Mapping[str, Any], utc_ms: int | None) -> bool:
         try:
             return matches(
                 expr,
-                properties,
+                event.get("properties") or {},
                 event_name=event.get("event"),
-                time_ms=time if isinstance(time, int) else None,
+                time_ms=utc_ms,
             )
         except ExpressionError as exc:
             log.debug("export where: event left out: %s", exc.message)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +14,9 @@ from cyclopts import App
 from mixpanel_data.cli._context import CtxParam
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
     from mixpanel_data.emulator import Dataset, EmulatorServer
 
 __all__ = ["demo_app", "serve"]
@@ -90,8 +95,7 @@ def serve(
     fault_seed
         Seed for probabilistic faults ('*:503@p=0.1').
     rate_limits
-        Enforce Mixpanel's rate limits (60 queries/hour and 5 concurrent; export 60/hour,
-        3/second, 100 concurrent).
+        Enforce Mixpanel's rate limits (query 60/h, 5 at once; export 60/h, 3/s, 100 at once).
     time_scale
         Run the rate-limit clock this many times faster (3600: an hour per second).
     today
@@ -140,6 +144,7 @@ def serve(
         page_size=page_size,
     )
     server = start_server(emulator, host=host, port=port)
+    restore = _stop_on_sigterm()
     try:
         for line in _banner(server, data):
             ctx.info(line)
@@ -148,9 +153,26 @@ def serve(
     except KeyboardInterrupt:
         ctx.info("stopping the emulator")
     finally:
+        restore()
         server.close()
         emulator.close()
     return 0
+
+
+def _stop_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM stop the server like Ctrl-C (containers, process managers); undo after."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def _banner(server: EmulatorServer, data: Dataset) -> list[str]:
