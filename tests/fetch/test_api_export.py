@@ -49,9 +49,10 @@ def test_request_shape(make_client):
 def test_seconds_mode_omits_time_in_ms():
     query = ExportQuery(from_date=DAY, to_date=DAY, time_in_ms=False)
     assert "time_in_ms" not in query.params()
-    assert {
-        k: v for k, v in query.params().items() if v is not None
-    } == {"from_date": DAY, "to_date": DAY}
+    assert {k: v for k, v in query.params().items() if v is not None} == {
+        "from_date": DAY,
+        "to_date": DAY,
+    }
 
 
 def test_gzip_body_is_decompressed(make_client):
