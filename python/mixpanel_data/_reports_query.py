@@ -129,13 +129,14 @@ def check_limit(value: int | None, name: str = "limit", maximum: int = 10_000) -
 
 def check_names(values: object, name: str) -> list[str]:
     """A non-empty list of non-empty strings (duplicates dropped, order kept)."""
-    if isinstance(values, str) or not isinstance(values, list | tuple) or not values:
+    items = list(values) if isinstance(values, list | tuple | set | frozenset) else None
+    if not items:
         raise ValidationError(
             f"{name} must be a non-empty list of names, got {values!r}",
-            hint=f"pass at least one {name.rstrip('s')}",
+            hint=f"pass at least one {name.rstrip('s')} (a list, even for one)",
         )
     out: list[str] = []
-    for value in values:
+    for value in items:
         if not isinstance(value, str) or not value.strip():
             raise ValidationError(f"{name}: {value!r} is not a non-empty name")
         out.append(value)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from mixpanel_data._workspace_admin import _AdminMixin
+from mixpanel_data._workspace_reports_flows import _FlowReportsMixin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Workspace", "ephemeral"]
 
 
-class Workspace(_AdminMixin):
+class Workspace(_FlowReportsMixin, _AdminMixin):
     """A Mixpanel project's credentials, API client and local DuckDB database.
 
     Parameters

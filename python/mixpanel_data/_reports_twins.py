@@ -1,0 +1,57 @@
+"""What the local twin of a live report needs that the caller may not have said.
+
+Mixpanel runs saved funnels and saved Insights reports by id without describing them, so
+the local computation of a comparison takes their definition from the live answer: a
+funnel's step events; an Insights report's events, dates, bucket unit and breakdown. The
+conversion window of a saved funnel and the measure of an Insights report are not in the
+answers: pass ``window`` / ``measure`` to match them (the local defaults are 7 days and
+``count``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from mixpanel_data._types_reports_flows import FunnelResult, InsightsResult
+
+if TYPE_CHECKING:
+    from mixpanel_data._types_reports import ReportResult
+
+__all__ = ["infer_unit", "local_options"]
+
+
+def infer_unit(keys: list[str]) -> str:
+    """The bucket unit behind a list of bucket keys: hour, month, week or day."""
+    if any(len(key) > 10 for key in keys):
+        return "hour"
+    days = sorted({dt.date.fromisoformat(key) for key in keys})
+    if len(days) < 2:
+        return "day"
+    gaps = {(b - a).days for a, b in itertools.pairwise(days)}
+    if all(day.day == 1 for day in days) and min(gaps) >= 28:
+        return "month"
+    if all(day.weekday() == 0 for day in days) and gaps == {7}:
+        return "week"
+    return "day"
+
+
+def local_options(
+    live: ReportResult, args: tuple[Any, ...], options: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments of the local run of a report whose live answer is ``live``."""
+    opts = dict(options)
+    if isinstance(live, FunnelResult):
+        if not args and opts.get("steps") is None:
+            opts["steps"] = list(live.events)
+    elif isinstance(live, InsightsResult):
+        if opts.get("events") is None:
+            opts["events"] = list(dict.fromkeys(row.labels[0] for row in live.rows if row.labels))
+        opts.setdefault("from_date", live.from_date)
+        opts.setdefault("to_date", live.to_date)
+        if "by" not in opts:
+            opts["by"] = infer_unit([row.date for row in live.rows])
+        if "group_by" not in opts and len(live.headers) > 1:
+            opts["group_by"] = live.headers[1]
+    return args, opts
