@@ -115,13 +115,19 @@ class ReportRunner:
     def fetch_for(
         self, events: list[str], from_date: dt.date, to_date: dt.date, *, table: str
     ) -> bool:
-        """Fetch what the workspace lacks of ``events`` between the days (both inclusive).
+        """Fetch what the workspace lacks of ``events`` for the local days given.
 
+        Export days are UTC days (or the project's zone for projects created before 2023)
+        while report days are the project's local days, so one more day on each side is
+        fetched; days the fetch log already has complete are skipped by the fetch service.
         Returns False when this installation has no fetch service (nothing fetched).
         """
         fetch: Any = getattr(self._ws, "fetch_events", None)
         if fetch is None:
             log.warning("no fetch service: computing from the events already in %r", table)
             return False
-        fetch(from_date=from_date, to_date=min(to_date, self.today), events=events, table=table)
+        utc_today = dt.datetime.now(dt.UTC).date()
+        last = min(to_date + dt.timedelta(days=1), self.today, utc_today)
+        first = min(from_date - dt.timedelta(days=1), last)
+        fetch(first, last, events=events, table=table)
         return True
