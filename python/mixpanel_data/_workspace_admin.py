@@ -195,10 +195,11 @@ class _AdminMixin(_DatabaseMixin):
         )
 
     def workspaces(self) -> WorkspaceList:
-        """The project's workspaces (the current one is marked, even before it has a file)."""
+        """The project's workspaces; ``default`` and the current one are listed even before
+        their file exists (the first fetch creates it)."""
         folder = self._project_folder_for_workspaces()
         current = read_current_workspace(folder)
-        names = sorted(set(workspace_names(folder)) | {current})
+        names = sorted(set(workspace_names(folder)) | {current, DEFAULT_WORKSPACE})
         return WorkspaceList(
             project_id=self.project_id,
             workspaces=[self._workspace_info(folder, n, current) for n in names],

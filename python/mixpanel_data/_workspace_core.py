@@ -102,7 +102,7 @@ class WorkspaceCore:
         self._account = account
         self._home = mp_home()
         self._explicit_path = Path(path).expanduser() if path is not None else None
-        self._workspace_name = validate_workspace_name(workspace) if workspace else None
+        self._workspace_name = validate_workspace_name(workspace) if workspace is not None else None
         self._read_only = read_only
         self._ephemeral = ephemeral
         self._demo = demo or env_flag("MP_DEMO")

@@ -9,7 +9,6 @@ complete: rows go to a temporary file next to it, renamed at the end.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
 import gzip
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ExportFormat",
+    "csv_field",
     "decode_json_value",
     "export_format",
     "json_default",
@@ -133,6 +133,17 @@ def text_cell(value: Any) -> str:
     return _dumps(value).decode()
 
 
+def csv_field(text: str) -> str:
+    """One RFC 4180 field: quoted when it holds a comma, a quote or any line break.
+
+    (Python's csv writer leaves a lone carriage return unquoted when lines end with
+    ``\\n``, and readers then lose it.)
+    """
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def decode_json_value(value: Any) -> Any:
     """Parse JSON text into Python values (text that does not parse is kept as is)."""
     if value is None:
@@ -207,15 +218,14 @@ def _write_text(
 ) -> int:
     names = unique_names(reader.schema.names)
     rows = 0
-    writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(names)
+    if fmt == "csv":
+        out.write(",".join(csv_field(n) for n in names) + "\n")
     elif fmt == "json":
         out.write("[")
     for batch in reader:
         for row in _rows(batch, json_columns):
-            if writer is not None:
-                writer.writerow([text_cell(v) for v in row])
+            if fmt == "csv":
+                out.write(",".join(csv_field(text_cell(v)) for v in row) + "\n")
             else:
                 line = _dumps(dict(zip(names, row, strict=True))).decode()
                 if fmt == "json":

@@ -8,6 +8,7 @@ comes from the argument, ``--file``, or standard input; the result is printed in
 from __future__ import annotations
 
 from pathlib import Path
+
 import polars  # cyclopts evaluates the annotations at runtime
 
 from mixpanel_data._types_db import ExportResult
