@@ -11,6 +11,9 @@ Usage::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mixpanel_data._config import (
     AccountInfo,
     AccountList,
@@ -22,6 +25,27 @@ from mixpanel_data._config import (
     resolve_credentials,
 )
 from mixpanel_data._credentials import Credentials
+from mixpanel_data._types_db import (
+    ColumnDescription,
+    ColumnInfo,
+    ColumnStats,
+    DatabaseSize,
+    ExportResult,
+    PropertyKey,
+    PropertyKeys,
+    PrunedFile,
+    PruneResult,
+    ResetResult,
+    TableInfo,
+    TableList,
+    TableMetadata,
+    TableSchema,
+    TableStats,
+    VacuumResult,
+    ValueCount,
+    WorkspaceInfo,
+    WorkspaceList,
+)
 from mixpanel_data._version import __version__
 from mixpanel_data.exceptions import (
     AccountExistsError,
@@ -51,6 +75,10 @@ from mixpanel_data.exceptions import (
     ValidationError,
 )
 
+if TYPE_CHECKING:
+    from mixpanel_data._notebook import connect, query, query_df, query_pl, tables
+    from mixpanel_data.workspace import Workspace, ephemeral
+
 __all__ = [
     "APIConnectionError",
     "APIDecodeError",
@@ -64,10 +92,15 @@ __all__ = [
     "AuthStatus",
     "AuthenticationError",
     "BadRequestError",
+    "ColumnDescription",
+    "ColumnInfo",
+    "ColumnStats",
     "ConfigError",
     "ConfigManager",
     "Credentials",
     "DatabaseLockedError",
+    "DatabaseSize",
+    "ExportResult",
     "ExportTruncatedError",
     "ExpressionError",
     "LegacyAuthWarning",
@@ -75,16 +108,62 @@ __all__ = [
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PropertyKey",
+    "PropertyKeys",
+    "PruneResult",
+    "PrunedFile",
     "QueryError",
     "RateLimitError",
     "ReadOnlyError",
+    "ResetResult",
     "SQLError",
     "ServerError",
     "StorageError",
     "TableExistsError",
+    "TableInfo",
+    "TableList",
+    "TableMetadata",
     "TableNotFoundError",
+    "TableSchema",
+    "TableStats",
+    "VacuumResult",
     "ValidationError",
+    "ValueCount",
+    "Workspace",
+    "WorkspaceInfo",
+    "WorkspaceList",
     "__version__",
     "auth_status",
+    "connect",
+    "ephemeral",
+    "query",
+    "query_df",
+    "query_pl",
     "resolve_credentials",
+    "tables",
 ]
+
+# The Workspace and the notebook helpers import DuckDB and polars; load them on first use so
+# `import mixpanel_data` (and so `mp --help`) stays fast.
+_LAZY = {
+    "Workspace": "mixpanel_data.workspace",
+    "ephemeral": "mixpanel_data.workspace",
+    "connect": "mixpanel_data._notebook",
+    "query": "mixpanel_data._notebook",
+    "query_df": "mixpanel_data._notebook",
+    "query_pl": "mixpanel_data._notebook",
+    "tables": "mixpanel_data._notebook",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mixpanel_data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
