@@ -20,16 +20,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CohortList",
-    "EventInfo",
-    "EventList",
     "FunnelInfo",
     "FunnelList",
     "JQLResult",
-    "PropertyInfo",
-    "PropertyList",
-    "PropertyValue",
-    "PropertyValueList",
     "SavedCohort",
+    "SchemaEvent",
+    "SchemaEventList",
+    "SchemaProperty",
+    "SchemaPropertyList",
+    "SchemaValue",
+    "SchemaValueList",
     "TopEvent",
     "TopEventList",
 ]
@@ -43,43 +43,34 @@ def _frame(items: list[Any], schema: dict[str, Any]) -> polars.DataFrame:
 
 
 class _Listing(Result, frozen=True, kw_only=True, dict=True):
-    """A discovery listing: when it was fetched, and whether it came from the cache."""
+    """A discovery listing: when it was fetched (naive UTC), and whether from the cache."""
 
     fetched_at: dt.datetime | None = None
     cached: bool = False
 
-    def _cache_header(self) -> dict[str, Any]:
-        header: dict[str, Any] = {}
-        if self.cached and self.fetched_at is not None:
-            header["cached_at"] = self.fetched_at
-        return header
 
-
-class EventInfo(Record, frozen=True, kw_only=True, dict=True):
+class SchemaEvent(Record, frozen=True, kw_only=True, dict=True):
     """An event name, with its count over the last 30 days when Mixpanel gave one."""
 
     event: str
     count_30d: int | None = None
 
 
-class EventList(_Listing, frozen=True, kw_only=True, dict=True):
+class SchemaEventList(_Listing, frozen=True, kw_only=True, dict=True):
     """The project's event names, most common first (``/events/names``, ``/events``)."""
 
-    events: list[EventInfo] = msgspec.field(default_factory=list)
+    events: list[SchemaEvent] = msgspec.field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
         """The event names, in listing order."""
         return [e.event for e in self.events]
 
-    def __iter__(self) -> Iterator[EventInfo]:
+    def __iter__(self) -> Iterator[SchemaEvent]:
         return iter(self.events)
 
     def __len__(self) -> int:
         return len(self.events)
-
-    def _header(self) -> dict[str, Any] | None:
-        return self._cache_header() or None
 
     def _to_frame(self) -> polars.DataFrame:
         import polars
@@ -87,7 +78,7 @@ class EventList(_Listing, frozen=True, kw_only=True, dict=True):
         return _frame(self.events, {"event": polars.String, "count_30d": polars.Int64})
 
 
-class PropertyInfo(Record, frozen=True, kw_only=True, dict=True):
+class SchemaProperty(Record, frozen=True, kw_only=True, dict=True):
     """A property of an event: how many events carry it, its type and a few example values.
 
     ``type`` is inferred from the example values (Mixpanel's Query API returns every value
@@ -101,25 +92,25 @@ class PropertyInfo(Record, frozen=True, kw_only=True, dict=True):
     example_values: list[str] = msgspec.field(default_factory=list)
 
 
-class PropertyList(_Listing, frozen=True, kw_only=True, dict=True):
+class SchemaPropertyList(_Listing, frozen=True, kw_only=True, dict=True):
     """The most common properties of one event (``/events/properties/top``)."""
 
     event: str
-    properties: list[PropertyInfo] = msgspec.field(default_factory=list)
+    properties: list[SchemaProperty] = msgspec.field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
         """The property names, in listing order."""
         return [p.property for p in self.properties]
 
-    def __iter__(self) -> Iterator[PropertyInfo]:
+    def __iter__(self) -> Iterator[SchemaProperty]:
         return iter(self.properties)
 
     def __len__(self) -> int:
         return len(self.properties)
 
     def _header(self) -> dict[str, Any] | None:
-        return {"event": self.event, **self._cache_header()}
+        return {"event": self.event}
 
     def _to_frame(self) -> polars.DataFrame:
         import polars
@@ -135,7 +126,7 @@ class PropertyList(_Listing, frozen=True, kw_only=True, dict=True):
         )
 
 
-class PropertyValue(Record, frozen=True, kw_only=True, dict=True):
+class SchemaValue(Record, frozen=True, kw_only=True, dict=True):
     """One value of a property: how many events had it, and their share (in percent)."""
 
     value: str
@@ -143,7 +134,7 @@ class PropertyValue(Record, frozen=True, kw_only=True, dict=True):
     percent: float
 
 
-class PropertyValueList(_Listing, frozen=True, kw_only=True, dict=True):
+class SchemaValueList(_Listing, frozen=True, kw_only=True, dict=True):
     """The most common values of one property of one event, over the last ``days`` days.
 
     ``percent`` is each value's share of the events counted (every value Mixpanel returned,
@@ -153,9 +144,9 @@ class PropertyValueList(_Listing, frozen=True, kw_only=True, dict=True):
     event: str
     property: str
     days: int = 30
-    values: list[PropertyValue] = msgspec.field(default_factory=list)
+    values: list[SchemaValue] = msgspec.field(default_factory=list)
 
-    def __iter__(self) -> Iterator[PropertyValue]:
+    def __iter__(self) -> Iterator[SchemaValue]:
         return iter(self.values)
 
     def __len__(self) -> int:
@@ -166,7 +157,6 @@ class PropertyValueList(_Listing, frozen=True, kw_only=True, dict=True):
             "event": self.event,
             "property": self.property,
             "days": self.days,
-            **self._cache_header(),
         }
 
     def _to_frame(self) -> polars.DataFrame:
@@ -195,9 +185,6 @@ class FunnelList(_Listing, frozen=True, kw_only=True, dict=True):
 
     def __len__(self) -> int:
         return len(self.funnels)
-
-    def _header(self) -> dict[str, Any] | None:
-        return self._cache_header() or None
 
     def _to_frame(self) -> polars.DataFrame:
         import polars
@@ -231,9 +218,6 @@ class CohortList(_Listing, frozen=True, kw_only=True, dict=True):
 
     def __len__(self) -> int:
         return len(self.cohorts)
-
-    def _header(self) -> dict[str, Any] | None:
-        return self._cache_header() or None
 
     def _to_frame(self) -> polars.DataFrame:
         import polars
@@ -276,7 +260,7 @@ class TopEventList(_Listing, frozen=True, kw_only=True, dict=True):
         return len(self.events)
 
     def _header(self) -> dict[str, Any] | None:
-        return {"type": self.type, **self._cache_header()}
+        return {"type": self.type}
 
     def _to_frame(self) -> polars.DataFrame:
         import polars

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mixpanel_data._workspace_admin import _AdminMixin
 from mixpanel_data._workspace_reports_flows import _FlowReportsMixin
+from mixpanel_data._workspace_schema import _SchemaMixin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Workspace", "ephemeral"]
 
 
-class Workspace(_FlowReportsMixin, _AdminMixin):
+class Workspace(_FlowReportsMixin, _SchemaMixin, _AdminMixin):
     """A Mixpanel project's credentials, API client and local DuckDB database.
 
     Parameters
