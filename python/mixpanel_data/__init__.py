@@ -25,6 +25,7 @@ from mixpanel_data._config import (
     resolve_credentials,
 )
 from mixpanel_data._credentials import Credentials
+from mixpanel_data._reports_compare import ReportComparison
 from mixpanel_data._types_db import (
     ColumnDescription,
     ColumnInfo,
@@ -45,6 +46,23 @@ from mixpanel_data._types_db import (
     ValueCount,
     WorkspaceInfo,
     WorkspaceList,
+)
+from mixpanel_data._types_discovery import FunnelInfo, JQLResult, SavedCohort, TopEvent
+from mixpanel_data._types_reports import (
+    EventCountsResult,
+    NumericAverageResult,
+    NumericBucketResult,
+    NumericSumResult,
+    PropertyCountsResult,
+    SegmentationResult,
+)
+from mixpanel_data._types_reports_flows import (
+    ActivityFeedResult,
+    FrequencyResult,
+    FunnelResult,
+    FunnelStep,
+    InsightsResult,
+    RetentionResult,
 )
 from mixpanel_data._version import __version__
 from mixpanel_data.exceptions import (
@@ -88,6 +106,7 @@ __all__ = [
     "AccountInfo",
     "AccountList",
     "AccountNotFoundError",
+    "ActivityFeedResult",
     "AuthCheck",
     "AuthStatus",
     "AuthenticationError",
@@ -100,14 +119,25 @@ __all__ = [
     "Credentials",
     "DatabaseLockedError",
     "DatabaseSize",
+    "EventCountsResult",
     "ExportResult",
     "ExportTruncatedError",
     "ExpressionError",
+    "FrequencyResult",
+    "FunnelInfo",
+    "FunnelResult",
+    "FunnelStep",
+    "InsightsResult",
+    "JQLResult",
     "LegacyAuthWarning",
     "MixpanelDataError",
     "NotFoundError",
+    "NumericAverageResult",
+    "NumericBucketResult",
+    "NumericSumResult",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PropertyCountsResult",
     "PropertyKey",
     "PropertyKeys",
     "PruneResult",
@@ -115,8 +145,12 @@ __all__ = [
     "QueryError",
     "RateLimitError",
     "ReadOnlyError",
+    "ReportComparison",
     "ResetResult",
+    "RetentionResult",
     "SQLError",
+    "SavedCohort",
+    "SegmentationResult",
     "ServerError",
     "StorageError",
     "TableExistsError",
@@ -126,6 +160,7 @@ __all__ = [
     "TableNotFoundError",
     "TableSchema",
     "TableStats",
+    "TopEvent",
     "VacuumResult",
     "ValidationError",
     "ValueCount",
