@@ -81,14 +81,18 @@ def generate(path: Path, n: int, *, seed: int = 7, time_in_ms: bool = False) -> 
             if recent and rng.random() < 0.005:
                 dup = rng.choice(recent)
                 props = dict(dup["properties"])  # type: ignore[call-overload]
-                props["mp_processing_time_ms"] = int(props["mp_processing_time_ms"]) + rng.randint(1, 10_000)
+                props["mp_processing_time_ms"] = int(props["mp_processing_time_ms"]) + rng.randint(
+                    1, 10_000
+                )
                 line = orjson.dumps({"event": dup["event"], "properties": props})
             else:
                 t_s = DAY0 + int(i * 30 * 86400 / n)
                 t_ms = t_s * 1000 + rng.randint(0, 999)
                 props = {
                     "time": t_ms if time_in_ms else t_s,
-                    "distinct_id": f"u_{rng.randint(0, 200_000):06d}" if rng.random() > 0.01 else "",
+                    "distinct_id": f"u_{rng.randint(0, 200_000):06d}"
+                    if rng.random() > 0.01
+                    else "",
                     "$insert_id": f"{rng.getrandbits(128):032x}"[:32],
                     "mp_processing_time_ms": t_ms + rng.randint(100, 5000),
                     "$city": rng.choice(CITIES),
