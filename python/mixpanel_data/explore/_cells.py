@@ -143,12 +143,17 @@ events
 _J_DAILY = """
 # EVENTS, or the five most frequent events: one line each.
 charted = EVENTS or events["event"].head(5).to_list()
-alt.Chart(daily.filter(pl.col("event").is_in(charted))).mark_line(point=True).encode(
-    x=alt.X("day:T", title="Day"),
-    y=alt.Y("events:Q", title="Events"),
-    color=alt.Color("event:N", title="Event"),
-    tooltip=["day:T", "event:N", "events:Q", "users:Q"],
-).properties(title="Events per day", width=640, height=300)
+(
+    alt.Chart(daily.filter(pl.col("event").is_in(charted)))
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("day:T", title="Day"),
+        y=alt.Y("events:Q", title="Events"),
+        color=alt.Color("event:N", title="Event"),
+        tooltip=["day:T", "event:N", "events:Q", "users:Q"],
+    )
+    .properties(title="Events per day", width=640, height=300)
+)
 """
 
 _J_FUNNEL = """
@@ -160,13 +165,14 @@ funnel.pl
 """
 
 _FUNNEL_CHART = """
-alt.Chart(
-    funnel.pl.with_columns(label=pl.format("{}. {}", "step", "event"))
-).mark_bar().encode(
+alt.Chart(funnel.pl.with_columns(label=pl.format("{}. {}", "step", "event")))
+.mark_bar()
+.encode(
     x=alt.X("label:N", sort=None, title="Step"),
     y=alt.Y("users:Q", title="Users"),
     tooltip=["label:N", "users:Q", alt.Tooltip("conversion_rate:Q", format=".1%")],
-).properties(title=f"Funnel: {funnel.conversion_rate:.1%} of users converted", width=640)
+)
+.properties(title=f"Funnel: {funnel.conversion_rate:.1%} of users converted", width=640)
 """
 
 _J_RETENTION = """
@@ -179,7 +185,9 @@ retention.pl
 """
 
 _RETENTION_CHART = """
-alt.Chart(retention.pl).mark_rect().encode(
+alt.Chart(retention.pl)
+.mark_rect()
+.encode(
     x=alt.X("period:O", title="Days later"),
     y=alt.Y("yearmonthdate(cohort):O", title="Cohort"),
     color=alt.Color("rate:Q", title="Came back", scale=alt.Scale(scheme="blues")),
@@ -190,7 +198,8 @@ alt.Chart(retention.pl).mark_rect().encode(
         "users:Q",
         alt.Tooltip("rate:Q", format=".1%"),
     ],
-).properties(title=f"Retention after {steps[0]}", width=640)
+)
+.properties(title=f"Retention after {steps[0]}", width=640)
 """
 
 
@@ -216,10 +225,10 @@ def jupyter_cells(spec: ExploreSpec, command: str) -> list[Cell]:
         _code(_J_DAILY),
         _markdown("## Funnel"),
         _code(_J_FUNNEL),
-        _code(_FUNNEL_CHART),
+        _code(_parenthesized(_FUNNEL_CHART)),
         _markdown("## Retention"),
         _code(_J_RETENTION),
-        _code(_RETENTION_CHART),
+        _code(_parenthesized(_RETENTION_CHART)),
     ]
 
 
@@ -298,13 +307,18 @@ retention = ws.retention(
 """
 
 
+def _indent(text: str) -> str:
+    return "\n".join(("    " + line) if line else line for line in text.splitlines())
+
+
+def _parenthesized(chart: str) -> str:
+    """A method chain as one expression statement (the chart is the cell's output)."""
+    return f"(\n{_indent(dedent(chart).strip())}\n)"
+
+
 def _chart_cell(chart: str, name: str) -> Cell:
     body = dedent(chart).strip("\n")
     return _code(f"{name} = mo.ui.altair_chart(\n{_indent(body)}\n)\n{name}")
-
-
-def _indent(text: str) -> str:
-    return "\n".join(("    " + line) if line else line for line in text.splitlines())
 
 
 def marimo_cells(spec: ExploreSpec, command: str) -> list[Cell]:
@@ -312,9 +326,8 @@ def marimo_cells(spec: ExploreSpec, command: str) -> list[Cell]:
     controls = "\n".join(
         [
             "# The days to explore, inclusive (UTC days, as Mixpanel's export counts them).",
-            "days = mo.ui.date_range(",
-            f'    value=({_date(spec.from_date)}, {_date(spec.to_date)}), label="Days"',
-            ")",
+            f"days = mo.ui.date_range(value=({_date(spec.from_date)}, {_date(spec.to_date)}), "
+            'label="Days")',
             _parameters(spec),
             "days",
         ]
