@@ -79,6 +79,24 @@ __all__ = [
 _LOCAL_HINT = "or compute it from the local tables with --local (local=True)"
 
 
+def _every_bucket(
+    client: MixpanelClient, series: Series, from_date: dt.date, to_date: dt.date
+) -> Series:
+    """The series with every bucket of the range listed.
+
+    ``/segmentation/sum`` and ``/segmentation/average`` answer only the buckets that had
+    events (they have no ``series`` list); the range's buckets are the project's local days
+    (or hours).
+    """
+    import dataclasses
+
+    from mixpanel_data.analytics._time import Buckets, check_tz
+
+    zone = check_tz(client.credentials.timezone or "UTC")
+    keys = Buckets(unit=series.unit).keys(from_date, to_date, zone)
+    return dataclasses.replace(series, dates=tuple(sorted(set(series.dates) | set(keys))))
+
+
 def _segmentation_series(client: MixpanelClient, q: SegmentationQuery) -> Series:
     on = property_expression(q.group_by, "group_by") if q.group_by is not None else None
     if q.property is not None and q.measure in ("sum", "average"):
@@ -111,6 +129,7 @@ def _segmentation_series(client: MixpanelClient, q: SegmentationQuery) -> Series
             unit=unit,
             where=q.where,
         )
+        series = _every_bucket(client, series, q.from_date, q.to_date)
         return rollup(series, q.unit) if unit != q.unit else series
     kind = MEASURE_TYPES[q.measure]
     unit = q.unit
@@ -389,6 +408,7 @@ def numeric(
         series = api.segmentation_sum(
             client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
         )
+        series = _every_bucket(client, series, q.from_date, q.to_date)
         return NumericSumResult(
             source="live",
             event=q.event,
@@ -402,6 +422,7 @@ def numeric(
     series = api.segmentation_average(
         client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
     )
+    series = _every_bucket(client, series, q.from_date, q.to_date)
     return NumericAverageResult(
         source="live",
         event=q.event,

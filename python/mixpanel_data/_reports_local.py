@@ -288,7 +288,7 @@ def frequency(db: LocalTables, q: FrequencyQuery) -> FrequencyResult:
 def insights(db: LocalTables, q: InsightsQuery) -> InsightsResult:
     """An Insights-style report (events per bucket, optionally broken down) from the table."""
     from mixpanel_data import analytics
-    from mixpanel_data.api._wire_common import bucket_key
+    from mixpanel_data.api._wire_common import bucket_key, day_keys
 
     db.check()
     if not q.events or q.from_date is None or q.to_date is None:
@@ -332,6 +332,8 @@ def insights(db: LocalTables, q: InsightsQuery) -> InsightsResult:
             )
             for date, segment, value in split.frame.select("date", "segment", "value").iter_rows():
                 cells.append(((event, segment), bucket_key(date), value))
+    days = day_keys([date for _labels, date, _value in cells])
+    cells = [(labels, days[date], value) for labels, date, value in cells]
     return InsightsResult(
         source="local",
         bookmark_id=q.bookmark_id,

@@ -22,17 +22,22 @@ if TYPE_CHECKING:
 __all__ = ["infer_unit", "local_options"]
 
 
-def infer_unit(keys: list[str]) -> str:
-    """The bucket unit behind a list of bucket keys: hour, month, week or day."""
+def infer_unit(keys: list[str], from_date: dt.date | None = None) -> str:
+    """The bucket unit behind a report's bucket keys: hour, month, week or day.
+
+    A week or month bucket starts on its Monday or first day, which can be before the
+    report's first day: that tells them apart from days even with a single key.
+    """
     if any(len(key) > 10 for key in keys):
         return "hour"
     days = sorted({dt.date.fromisoformat(key) for key in keys})
-    if len(days) < 2:
+    if not days:
         return "day"
     gaps = {(b - a).days for a, b in itertools.pairwise(days)}
-    if all(day.day == 1 for day in days) and min(gaps) >= 28:
+    early = from_date is not None and days[0] < from_date
+    if all(day.day == 1 for day in days) and (min(gaps, default=0) >= 28 or early):
         return "month"
-    if all(day.weekday() == 0 for day in days) and gaps == {7}:
+    if all(day.weekday() == 0 for day in days) and (gaps == {7} or (early and not gaps)):
         return "week"
     return "day"
 
@@ -51,7 +56,7 @@ def local_options(
         opts.setdefault("from_date", live.from_date)
         opts.setdefault("to_date", live.to_date)
         if "by" not in opts:
-            opts["by"] = infer_unit([row.date for row in live.rows])
+            opts["by"] = infer_unit([row.date for row in live.rows], live.from_date)
         if "group_by" not in opts and len(live.headers) > 1:
             opts["group_by"] = live.headers[1]
     return args, opts

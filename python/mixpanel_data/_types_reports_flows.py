@@ -360,11 +360,19 @@ class ActivityEvent(Record, frozen=True, kw_only=True, dict=True):
     event: str
     properties: dict[str, Any] = msgspec.field(default_factory=dict)
 
+    @property
+    def insert_id(self) -> str | None:
+        """The event's ``$insert_id`` (``None`` when it has none)."""
+        value = self.properties.get("$insert_id")
+        return None if value is None else str(value)
+
 
 class ActivityFeedResult(ReportResult, frozen=True, kw_only=True, dict=True):
     """The events of some users over a date range, oldest first (Mixpanel's activity feed).
 
-    Rows: ``time`` (UTC), ``distinct_id``, ``event``, ``properties`` (JSON text, keys sorted).
+    Rows: ``time`` (UTC), ``distinct_id``, ``event``, ``insert_id`` (the event's
+    ``$insert_id``, which tells apart events of the same second), ``properties`` (JSON text,
+    keys sorted).
     """
 
     distinct_ids: list[str]
@@ -382,7 +390,7 @@ class ActivityFeedResult(ReportResult, frozen=True, kw_only=True, dict=True):
         }
 
     def _key_columns(self) -> list[str]:
-        return ["time", "distinct_id", "event"]
+        return ["time", "distinct_id", "event", "insert_id"]
 
     def _to_frame(self) -> polars.DataFrame:
         import orjson
@@ -398,6 +406,7 @@ class ActivityFeedResult(ReportResult, frozen=True, kw_only=True, dict=True):
                     "distinct_id", [e.distinct_id for e in self.events], dtype=polars.String
                 ),
                 polars.Series("event", [e.event for e in self.events], dtype=polars.String),
+                polars.Series("insert_id", [e.insert_id for e in self.events], dtype=polars.String),
                 polars.Series(
                     "properties", [text(e.properties) for e in self.events], dtype=polars.String
                 ),

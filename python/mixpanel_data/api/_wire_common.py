@@ -16,7 +16,7 @@ import msgspec
 
 from mixpanel_data.exceptions import APIDecodeError
 
-__all__ = ["bucket_key", "convert", "is_date_key", "unexpected"]
+__all__ = ["bucket_key", "convert", "day_keys", "is_date_key", "unexpected"]
 
 T = TypeVar("T")
 
@@ -50,8 +50,8 @@ def bucket_key(key: str) -> str:
     """A bucket key in one normal form: ``yyyy-mm-dd``, or ``yyyy-mm-dd HH:MM:SS`` with a time.
 
     Insights keys carry the project's UTC offset (``2024-05-27T00:00:00-07:00``); the offset
-    is dropped, leaving the local wall-clock time, and a local midnight becomes the date
-    alone. Keys that do not parse are kept as they are.
+    is dropped, leaving the local wall-clock time. Keys that do not parse are kept as they
+    are.
     """
     text = key.strip()
     if len(text) == 10:
@@ -60,7 +60,15 @@ def bucket_key(key: str) -> str:
         moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
         return text
-    local = moment.replace(tzinfo=None)
-    if local.time() == dt.time() and ("T00:00:00" in text or " 00:00:00" in text):
-        return local.date().isoformat()
-    return local.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def day_keys(keys: list[str]) -> dict[str, str]:
+    """Map timestamp keys to their dates when every one is a local midnight (day buckets).
+
+    Insights keys are timestamps even for days, weeks and months; those become plain
+    dates. Keys of hourly buckets keep their time.
+    """
+    if keys and all(len(k) == 10 or k.endswith(" 00:00:00") for k in keys):
+        return {k: k[:10] for k in keys}
+    return {k: k for k in keys}

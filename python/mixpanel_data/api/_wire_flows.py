@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mixpanel_data.api._wire_common import bucket_key, convert, is_date_key, unexpected
+from mixpanel_data.api._wire_common import (
+    bucket_key,
+    convert,
+    day_keys,
+    is_date_key,
+    unexpected,
+)
 
 if TYPE_CHECKING:
     from mixpanel_data.analytics import (
@@ -357,6 +363,8 @@ def decode_insights(payload: object, *, endpoint: str) -> InsightsData:
                 walk(child, (*labels, str(key)))
 
     walk(wire.series, ())
+    days = day_keys([date for _labels, date, _value in cells])
+    cells = [(labels, days[date], value) for labels, date, value in cells]
     headers = list(wire.headers)
     while len(headers) < depth:  # more nesting than headers: name the extra levels
         headers.append(f"level_{len(headers) + 1}")
