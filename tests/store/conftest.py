@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,7 +61,17 @@ def make_sample() -> Callable[[Path], Path]:
     return build_sample
 
 
+@pytest.fixture(scope="session")
+def _sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sample(tmp_path_factory.mktemp("template") / "sample.duckdb")
+
+
 @pytest.fixture
-def sample_db(tmp_path: Path) -> Path:
-    """A database file with events, users, mp's metadata, a user table and a view."""
-    return build_sample(tmp_path / "sample.duckdb")
+def sample_db(tmp_path: Path, _sample_template: Path) -> Path:
+    """A database file with events, users, mp's metadata, a user table and a view.
+
+    (A copy of one built per session: creating it is the slow part.)
+    """
+    target = tmp_path / "sample.duckdb"
+    shutil.copyfile(_sample_template, target)
+    return target

@@ -96,6 +96,7 @@ def _leftovers(path: Path) -> list[Path]:
     return [p for p in companion_files(path) if p.exists()]
 
 
+@pytest.mark.slow
 def test_ephemeral_file_lives_in_the_temp_folder_named_by_pid(mp_home: Path) -> None:
     with _child(mp_home) as (proc, path):
         assert path.parent == mp_home / "data" / ".tmp"
@@ -106,6 +107,7 @@ def test_ephemeral_file_lives_in_the_temp_folder_named_by_pid(mp_home: Path) -> 
         proc.stdin.flush()
 
 
+@pytest.mark.slow
 def test_normal_exit_removes_the_files(mp_home: Path) -> None:
     with _child(mp_home) as (proc, path):
         assert proc.stdin is not None
@@ -114,6 +116,7 @@ def test_normal_exit_removes_the_files(mp_home: Path) -> None:
     assert _leftovers(path) == []
 
 
+@pytest.mark.slow
 def test_close_removes_the_files(mp_home: Path) -> None:
     with _child(mp_home, CHILD, "close") as (proc, path):
         assert proc.stdin is not None
@@ -149,6 +152,7 @@ def test_sigint_with_the_default_disposition_removes_the_files(mp_home: Path) ->
     assert _leftovers(path) == []
 
 
+@pytest.mark.slow
 def test_a_programs_own_sigterm_handler_is_chained(mp_home: Path) -> None:
     with _child(mp_home, CHAINED) as (proc, path):
         proc.send_signal(signal.SIGTERM)
@@ -175,6 +179,7 @@ def test_prune_removes_a_killed_process_files_and_spares_a_live_one(mp_home: Pat
         live.stdin.close()
 
 
+@pytest.mark.slow
 def test_prune_spares_a_file_locked_by_another_process(mp_home: Path) -> None:
     # A dead PID in the name, but some process still has the file open: never removed.
     stale = mp_home / "data" / ".tmp" / "999999999-abcdef.duckdb"

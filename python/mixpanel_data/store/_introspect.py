@@ -7,6 +7,7 @@ own bookkeeping and are not listed.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -29,6 +30,9 @@ from mixpanel_data.store._sql import quote_ident
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
+
+    import duckdb
 
     from mixpanel_data.store._database import Database
 
@@ -377,15 +381,22 @@ METADATA_DDL = (
 
 def ensure_metadata_tables(db: Database) -> None:
     """Create mp's ``_mp_tables`` and ``_mp_fetch_log`` tables when they are missing."""
-    try:
-        from mixpanel_data.store._metadata import (  # type: ignore[import-not-found,unused-ignore]
-            ensure_metadata,
-        )
-    except ImportError:
-        ensure_metadata = None
+    ensure = _writer_ensure_metadata()
     with db.transaction() as con:
-        if ensure_metadata is not None:
-            ensure_metadata(con)
+        if ensure is not None:
+            ensure(con)
             return
         for statement in METADATA_DDL:
             con.execute(statement).fetchall()
+
+
+def _writer_ensure_metadata() -> Callable[[duckdb.DuckDBPyConnection], None] | None:
+    """The fetch writer's ``store._metadata.ensure_metadata``, when that module is present."""
+    try:
+        module = importlib.import_module("mixpanel_data.store._metadata")
+    except ImportError:
+        return None
+    ensure: Callable[[duckdb.DuckDBPyConnection], None] | None = getattr(
+        module, "ensure_metadata", None
+    )
+    return ensure
