@@ -39,6 +39,7 @@ AWKWARD_SPEC = ExploreSpec(
     db="/tmp/it's.duckdb",
 )
 COMMAND = "mp --demo explore notebook"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _cells(spec: ExploreSpec) -> list[dict[str, Any]]:
@@ -169,8 +170,9 @@ def test_the_marimo_app_parameters_hold_the_settings(spec: ExploreSpec) -> None:
     assert list(spec.funnel) == namespace["FUNNEL_STEPS"]
 
 
-def test_marimo_accepts_the_app_as_its_own_format(tmp_path: Path) -> None:
-    files = []
+def test_marimo_accepts_the_apps_as_its_own_format(tmp_path: Path) -> None:
+    """Generated apps and the curated ones in notebooks/ pass `marimo check --strict`."""
+    files = [str(p) for p in sorted((REPO / "notebooks").glob("*.py"))]
     for index, spec in enumerate((SPEC, AWKWARD_SPEC)):
         path = tmp_path / f"app{index}.py"
         path.write_text(marimo_source(spec, command=COMMAND), encoding="utf-8")
