@@ -101,7 +101,7 @@ class WorkspaceCore:
             )
         self._account = account
         self._home = mp_home()
-        self._explicit_path = Path(path).expanduser() if path is not None else None
+        self._explicit_path = Path(path).expanduser().absolute() if path is not None else None
         self._workspace_name = validate_workspace_name(workspace) if workspace is not None else None
         self._read_only = read_only
         self._ephemeral = ephemeral

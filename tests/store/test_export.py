@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pyarrow
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mixpanel_data.exceptions import ReadOnlyError, TableNotFoundError, ValidationError
 from mixpanel_data.store._export import csv_field, export_format, text_cell, write_batches
@@ -169,3 +172,37 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         write_batches(reader, tmp_path / "x.csv", "csv")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- properties --------------------------------------------------------------------------------
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(st.integers(-(2**63), 2**63 - 1), st.none() | _TEXT), max_size=8))
+def test_csv_and_jsonl_round_trip(tmp_path: Path, rows: list[tuple[int, str | None]]) -> None:
+    import csv
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i BIGINT, s VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    for name in ("t.csv", "t.jsonl"):
+        target = tmp_path / name
+        reader = con.sql("SELECT * FROM t").to_arrow_reader(3)
+        fmt = "csv" if name.endswith("csv") else "jsonl"
+        assert write_batches(reader, target, fmt) == len(rows)
+        text = target.read_bytes().decode()
+        if fmt == "csv":
+            parsed = list(csv.reader(io.StringIO(text, newline="")))
+            assert parsed[0] == ["i", "s"]
+            assert parsed[1:] == [[str(i), "" if s is None else s] for i, s in rows]
+        else:
+            assert [json.loads(line) for line in text.split("\n") if line] == [
+                {"i": i, "s": s} for i, s in rows
+            ]
+    con.close()
