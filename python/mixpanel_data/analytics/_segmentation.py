@@ -384,7 +384,9 @@ def segmentation_sum(
         tz=tz,
         table=table,
         users_table=users_table,
-        aggregate="sum(coalesce(num, 0.0))",
+        # Adding floats in another order changes the last bits, and DuckDB's parallel
+        # aggregation picks the order at random: sorting by value makes the sum reproducible.
+        aggregate="sum(coalesce(num, 0.0) ORDER BY coalesce(num, 0.0))",
     )
 
 
@@ -417,5 +419,5 @@ def segmentation_average(
         tz=tz,
         table=table,
         users_table=users_table,
-        aggregate="avg(num)",
+        aggregate="avg(num ORDER BY num)",  # ordered for reproducible bits, as for sums
     )
