@@ -48,6 +48,7 @@ from mixpanel_data._types_db import (
     WorkspaceList,
 )
 from mixpanel_data._types_discovery import FunnelInfo, JQLResult, SavedCohort, TopEvent
+from mixpanel_data._types_fetch import EventList, FetchPlan, FetchProgress, FetchResult
 from mixpanel_data._types_reports import (
     EventCountsResult,
     NumericAverageResult,
@@ -120,9 +121,13 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseSize",
     "EventCountsResult",
+    "EventList",
     "ExportResult",
     "ExportTruncatedError",
     "ExpressionError",
+    "FetchPlan",
+    "FetchProgress",
+    "FetchResult",
     "FrequencyResult",
     "FunnelInfo",
     "FunnelResult",

@@ -143,8 +143,22 @@ class EventsFetchSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def filters(self) -> dict[str, str]:
-        """The filters as the fetch log records them."""
-        return event_filters(self.events, self.where, self.limit)
+        """The filters as the fetch log records them (seconds-mode fetches are their own)."""
+        filters = event_filters(self.events, self.where, self.limit)
+        if not self.time_in_ms:
+            filters["time_in_ms"] = "false"
+        return filters
+
+    @property
+    def source(self) -> dict[str, Any]:
+        """The fetch parameters recorded in the table registry."""
+        return {
+            "from_date": self.from_date.isoformat(),
+            "to_date": self.to_date.isoformat() if self.to_date is not None else None,
+            "events": list(self.events) if self.events is not None else None,
+            "where": self.where,
+            "limit": self.limit,
+        }
 
     def query(self, from_date: dt.date, to_date: dt.date) -> ExportQuery:
         """The export request for a range."""

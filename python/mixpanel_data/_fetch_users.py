@@ -139,6 +139,18 @@ class UsersFetchSpec(msgspec.Struct, frozen=True, kw_only=True):
             clauses.append(active_since_where(self.active_since))
         return " and ".join(clauses) if clauses else None
 
+    @property
+    def source(self) -> dict[str, object]:
+        """The fetch parameters recorded in the table registry."""
+        return {
+            "where": self.where,
+            "cohort": self.cohort,
+            "cohort_id": self.cohort_id,
+            "active_since": self.active_since.isoformat() if self.active_since else None,
+            "properties": list(self.properties) if self.properties is not None else None,
+            "distinct_ids": list(self.distinct_ids) if self.distinct_ids is not None else None,
+        }
+
     def query(self, cohort_id: int | None) -> EngageQuery:
         """The Engage query, for a resolved cohort id."""
         return EngageQuery(

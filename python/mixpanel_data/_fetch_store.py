@@ -1,0 +1,277 @@
+"""The fetch services' storage side: ingest decoders and store writers behind the sinks.
+
+:class:`EventsStore` implements the events fetch's sink: export bodies are split into lines
+and decoded into typed Arrow batches by :class:`~mixpanel_data.ingest.EventDecoder` (one per
+worker thread: decoding runs in DuckDB, which releases the GIL, so it overlaps with the
+writer), and each chunk is stored by ``store._writer.write_events_chunk`` in one transaction
+together with its fetch-log row. :class:`UsersStore` does the same for Engage pages with
+:class:`~mixpanel_data.ingest.ProfileDecoder` and the users upsert writer. A ``replace``
+fetch writes into the writer's staging table and swaps it in at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from mixpanel_data._fetch_events import ChunkStats
+from mixpanel_data._types_fetch import EventList, EventSummary
+from mixpanel_data.ingest import EventDecoder, ProfileDecoder, iter_event_batches
+from mixpanel_data.store._introspect import resolve_table
+from mixpanel_data.store._metadata import completed_days_at, ensure_metadata
+from mixpanel_data.store._sql import quote_ident
+from mixpanel_data.store._writer import (
+    abort_replace,
+    begin_replace,
+    create_events_table,
+    finish_replace,
+    write_events_chunk,
+)
+from mixpanel_data.store._writer_tx import transaction
+from mixpanel_data.store._writer_users import create_users_table, write_users
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from mixpanel_data._credentials import Credentials
+    from mixpanel_data._fetch_runner import Chunk
+    from mixpanel_data.api.engage import Profile
+    from mixpanel_data.ingest import EventBatch
+    from mixpanel_data.store import Database
+
+__all__ = ["EventsStore", "UsersStore", "list_events"]
+
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> dt.datetime:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _stats(stats: Any) -> ChunkStats:
+    return ChunkStats(
+        rows_received=stats.rows_received,
+        rows_added=stats.rows_added,
+        rows_updated=stats.rows_updated,
+        duplicates_dropped=stats.duplicates_dropped,
+    )
+
+
+class EventsStore:
+    """Decode export bodies and store them in an events table (the events fetch's sink).
+
+    Parameters
+    ----------
+    database
+        The workspace's database (written from the calling thread only).
+    table
+        The events table.
+    credentials
+        Whose export this is: legacy-time-zone projects get their ``time`` converted to UTC.
+    time_in_ms
+        Whether the export was requested with millisecond times.
+    source
+        The fetch parameters recorded in the table registry.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        table: str,
+        *,
+        credentials: Credentials,
+        time_in_ms: bool,
+        source: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._database = database
+        self._table = table
+        self._target = table
+        self._timezone = credentials.timezone if credentials.legacy_timezone else None
+        self._time_in_ms = time_in_ms
+        self._source = dict(source) if source is not None else None
+        self._fetched_at = _utc_now()
+        self._local = threading.local()
+        self._decoders: list[EventDecoder] = []
+        self._lock = threading.Lock()
+        self._table_rows: int | None = None
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def completed(self, filters: Mapping[str, str]) -> dict[dt.date, dt.datetime | None]:
+        """Days completed with these filters, or by an unfiltered fetch (which covers them)."""
+        with self._database.writing() as con:
+            done: dict[dt.date, dt.datetime | None] = dict(
+                completed_days_at(con, self._table, dict(filters))
+            )
+            if filters:
+                for day, at in completed_days_at(con, self._table, None).items():
+                    known = done.get(day)
+                    if known is None or at > known:
+                        done[day] = at
+        return done
+
+    # -- decoding (worker threads) ------------------------------------------------------------
+
+    def _decoder(self) -> EventDecoder:
+        decoder: EventDecoder | None = getattr(self._local, "decoder", None)
+        if decoder is None:
+            decoder = EventDecoder(
+                time_in_ms=self._time_in_ms, timezone=self._timezone, fetched_at=self._fetched_at
+            )
+            self._local.decoder = decoder
+            with self._lock:
+                self._decoders.append(decoder)
+        return decoder
+
+    def decode(self, body: Iterator[bytes], chunk: Chunk) -> Iterator[EventBatch]:  # noqa: ARG002 - one decoder per thread serves every chunk
+        """Split a body into complete lines and decode them, batch by batch."""
+        return iter_event_batches(body, self._decoder())
+
+    @staticmethod
+    def rows_in(batch: EventBatch) -> int:
+        """Rows of a decoded batch."""
+        return batch.rows
+
+    # -- writing (the calling thread) ---------------------------------------------------------
+
+    def begin(self, *, replace: bool) -> None:
+        """Create the table (or, to replace it, a fresh staging table beside it)."""
+        with self._database.writing() as con:
+            if replace:
+                self._target = begin_replace(con, self._table, kind="events")
+                return
+            with transaction(con, doing=f"creating {self._table}"):
+                ensure_metadata(con)
+                create_events_table(con, self._table)
+
+    def write(
+        self, chunk: Chunk, batches: Iterator[EventBatch], filters: Mapping[str, str]
+    ) -> ChunkStats:
+        """Store one chunk and its fetch-log rows in one transaction."""
+        with self._database.writing() as con:
+            stats = write_events_chunk(
+                con,
+                self._target,
+                batches,
+                day=chunk.from_date,
+                last_day=chunk.to_date,
+                filters=dict(filters),
+                source=self._source,
+            )
+        self._table_rows = stats.table_rows
+        return _stats(stats)
+
+    def finish(self, *, replace: bool, complete: bool) -> int:
+        """Swap the staging table in (a complete replace); return the table's row count."""
+        self._close_decoders()
+        with self._database.writing() as con:
+            if replace and complete:
+                return finish_replace(con, self._table, kind="events", source=self._source)
+            if replace:
+                log.warning(
+                    "%s was not replaced: some days failed; the previous table is unchanged",
+                    self._table,
+                )
+                abort_replace(con, self._table)
+            return _count(con, self._table)
+
+    def abort(self, *, replace: bool) -> None:
+        """Drop a replace's staging table after an error; release the decoders."""
+        self._close_decoders()
+        if replace:
+            with self._database.writing() as con:
+                abort_replace(con, self._table)
+
+    def _close_decoders(self) -> None:
+        with self._lock:
+            decoders, self._decoders = self._decoders, []
+        for decoder in decoders:
+            decoder.close()
+
+
+class UsersStore:
+    """Decode Engage pages and upsert them into a users table (the profiles fetch's sink)."""
+
+    def __init__(
+        self, database: Database, table: str, *, source: Mapping[str, Any] | None = None
+    ) -> None:
+        self._database = database
+        self._table = table
+        self._target = table
+        self._source = dict(source) if source is not None else None
+        self._decoder: ProfileDecoder | None = None
+
+    def begin(self, *, replace: bool) -> None:
+        """Create the table (or a fresh staging table to replace it)."""
+        self._decoder = ProfileDecoder(fetched_at=_utc_now())
+        with self._database.writing() as con:
+            if replace:
+                self._target = begin_replace(con, self._table, kind="users")
+                return
+            with transaction(con, doing=f"creating {self._table}"):
+                ensure_metadata(con)
+                create_users_table(con, self._table)
+
+    def write(self, profiles: Sequence[Profile], filters: dict[str, str]) -> ChunkStats:  # noqa: ARG002 - profiles are not logged per filter set
+        """Upsert one page of profiles."""
+        if self._decoder is None:
+            raise RuntimeError("UsersStore.write() before begin()")
+        batch = self._decoder.decode(profiles)
+        with self._database.writing() as con:
+            stats = write_users(con, self._target, [batch], source=self._source)
+        return _stats(stats)
+
+    def finish(self, *, replace: bool, filters: dict[str, str]) -> int:  # noqa: ARG002 - see write
+        """Swap the staging table in (``replace``); return the table's row count."""
+        self._close()
+        with self._database.writing() as con:
+            if replace:
+                return finish_replace(con, self._table, kind="users", source=self._source)
+            return _count(con, self._table)
+
+    def abort(self, *, replace: bool) -> None:
+        """Drop a replace's staging table after an error."""
+        self._close()
+        if replace:
+            with self._database.writing() as con:
+                abort_replace(con, self._table)
+
+    def _close(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
+
+
+def _count(con: Any, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0])  # noqa: S608 - quoted identifier
+
+
+def list_events(database: Database, table: str) -> EventList:
+    """The events of a local table with counts, distinct users, first and last time.
+
+    Raises
+    ------
+    TableNotFoundError
+        When there is no such table.
+    """
+    stored = resolve_table(database, table)
+    quoted = quote_ident(stored)
+    users = "count(DISTINCT CASE WHEN distinct_id <> '' THEN distinct_id END)"
+    sql = f"SELECT event, count(*) AS n, {users}, min(time), max(time) FROM {quoted} GROUP BY event ORDER BY n DESC, event"  # noqa: S608 - quoted identifier
+    rows = database.fetchall(sql)
+    return EventList(
+        table=stored,
+        events=[
+            EventSummary(
+                event=str(event),
+                count=int(count),
+                users=int(users),
+                first_seen=first,
+                last_seen=last,
+            )
+            for event, count, users, first, last in rows
+        ],
+    )
