@@ -35,6 +35,7 @@ workspace_app = App(name="workspace", help="List, create, switch and delete work
 db_app.command(workspace_app)
 
 Limit = Annotated[int, Parameter(validator=validators.Number(gte=1))]
+Flag = Annotated[bool, Parameter(negative="")]
 
 
 @db_app.command
@@ -90,7 +91,7 @@ def stats(table: str, /, *, ctx: CtxParam) -> TableStats:
 def describe(
     table: str, column: str, /, *, limit: Limit | None = None, ctx: CtxParam
 ) -> ColumnDescription | PropertyKeys:
-    """Show how a column's values are distributed (for ``properties``: its JSON keys).
+    """Show how a column's values are distributed (for a JSON column: its keys).
 
     Parameters
     ----------
@@ -123,7 +124,7 @@ def size(*, ctx: CtxParam) -> DatabaseSize:
 
 
 @db_app.command
-def reset(*, yes: bool = False, ctx: CtxParam) -> ResetResult | None:
+def reset(*, yes: Flag = False, ctx: CtxParam) -> ResetResult | None:
     """Drop every table: the database is made new and empty.
 
     Parameters
@@ -171,10 +172,10 @@ def vacuum(*, ctx: CtxParam) -> VacuumResult:
 @db_app.command
 def prune(
     *,
-    temp: bool = False,
+    temp: Flag = False,
     older_than: str | None = None,
-    dry_run: bool = False,
-    yes: bool = False,
+    dry_run: Flag = False,
+    yes: Flag = False,
     ctx: CtxParam,
 ) -> PruneResult:
     """Remove database files nobody needs (with no option: ephemeral leftovers).
@@ -221,7 +222,7 @@ def list_workspaces(*, ctx: CtxParam) -> WorkspaceList:
 
 
 @workspace_app.command
-def create(name: str, /, *, switch: bool = False, ctx: CtxParam) -> WorkspaceInfo:
+def create(name: str, /, *, switch: Flag = False, ctx: CtxParam) -> WorkspaceInfo:
     """Create a workspace: a separate database file for this project.
 
     Parameters
@@ -243,13 +244,13 @@ def switch(name: str, /, *, ctx: CtxParam) -> WorkspaceInfo:
     Parameters
     ----------
     name
-        An existing workspace (``default`` always exists).
+        An existing workspace (default always exists).
     """
     return ctx.open_workspace(read_only=True).switch_workspace(name)
 
 
 @workspace_app.command
-def delete(name: str, /, *, yes: bool = False, ctx: CtxParam) -> WorkspaceInfo | None:
+def delete(name: str, /, *, yes: Flag = False, ctx: CtxParam) -> WorkspaceInfo | None:
     """Delete a workspace's database file.
 
     Parameters

@@ -8,8 +8,10 @@ comes from the argument, ``--file``, or standard input; the result is printed in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import polars  # cyclopts evaluates the annotations at runtime
+from cyclopts import Parameter
 
 from mixpanel_data._types_db import ExportResult
 from mixpanel_data.cli._context import CtxParam
@@ -24,7 +26,7 @@ def query(
     *,
     file: Path | None = None,
     output: Path | None = None,
-    write: bool = False,
+    write: Annotated[bool, Parameter(negative="")] = False,
     ctx: CtxParam,
 ) -> polars.DataFrame | ExportResult:
     """Run SQL on the local database and print the result.
