@@ -197,3 +197,30 @@ def test_every_documented_example_runs_on_the_demo(
     where = f"{example.doc} line {example.line}:\n{example.text}\n"
     assert done.returncode == 0, f"{where}exit {done.returncode}\n{done.stderr}"
     assert done.stdout.strip(), f"{where}printed nothing on stdout\n{done.stderr}"
+
+
+def _cli_commands() -> list[str]:
+    """Every command of the CLI as ``group sub`` (or ``group`` alone), meta options excluded."""
+    from mixpanel_data.cli.app import app
+
+    def names(node: object) -> list[str]:
+        return [n for n in node if not n.startswith("-")]  # type: ignore[attr-defined]
+
+    found: list[str] = []
+    for group in names(app):
+        subs = names(app[group])
+        found += [f"{group} {sub}" for sub in subs] if subs else [group]
+    return found
+
+
+def test_the_skill_names_every_command() -> None:
+    """The skill keeps up with the CLI: every command appears in it (a new one must be taught).
+
+    ``mp a b|c`` in the reference names ``a b`` and ``a c``; commands in the examples count.
+    """
+    text = (REPO / "docs" / "SKILL.md").read_text(encoding="utf-8")
+    taught: set[str] = set()
+    for group, subs in re.findall(r"(?:`|^)mp ([a-z-]+)(?: ([a-z|-]+))?", text, re.MULTILINE):
+        taught.add(group)
+        taught |= {f"{group} {sub}" for sub in subs.split("|") if sub}
+    assert [c for c in _cli_commands() if c not in taught] == []
