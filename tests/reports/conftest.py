@@ -31,9 +31,7 @@ TZ = "America/Los_Angeles"
 @pytest.fixture(scope="session")
 def dataset() -> Dataset:
     return Dataset.generate(
-        DatasetConfig(
-            seed=11, start=START, days=DAYS, events_per_day=250, users=120, timezone=TZ
-        )
+        DatasetConfig(seed=11, start=START, days=DAYS, events_per_day=250, users=120, timezone=TZ)
     )
 
 
@@ -107,7 +105,9 @@ def canned() -> Callable[..., MixpanelClient]:
     """``canned(handler)``: a client whose requests a function answers (fast, no retries wait)."""
     made: list[MixpanelClient] = []
 
-    def factory(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> MixpanelClient:
+    def factory(
+        handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any
+    ) -> MixpanelClient:
         from mixpanel_data._credentials import Credentials
 
         kwargs.setdefault("limits", RateLimits.unlimited())

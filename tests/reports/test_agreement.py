@@ -33,8 +33,10 @@ TO = dt.date(2024, 3, 17)  # the dataset's last day (the emulator's "today")
 
 
 def agreeing(cmp: ReportComparison, kind: type) -> ReportComparison:
-    assert isinstance(cmp.live, kind) and isinstance(cmp.local, kind)
-    assert cmp.live.source == "live" and cmp.local.source == "local"
+    assert isinstance(cmp.live, kind)
+    assert isinstance(cmp.local, kind)
+    assert cmp.live.source == "live"
+    assert cmp.local.source == "local"
     assert cmp.pl.height > 0
     assert cmp.agree, cmp.differences
     # Not only the comparison: the two frames are the same (floats to rounding).
@@ -66,7 +68,9 @@ def test_segmentation(ws, options) -> None:
     [{"measure": "sum"}, {"measure": "sum", "by": "week"}, {"measure": "average"}],
 )
 def test_segmentation_of_a_property(ws, options) -> None:
-    cmp = ws.compare(ws.segmentation, "Purchase", from_date=FROM, to_date=TO, property="amount", **options)
+    cmp = ws.compare(
+        ws.segmentation, "Purchase", from_date=FROM, to_date=TO, property="amount", **options
+    )
     agreeing(cmp, SegmentationResult)
 
 
@@ -89,7 +93,9 @@ def test_funnel_by_week_and_segmented(ws) -> None:
         FunnelResult,
     )
     agreeing(
-        ws.compare(ws.funnel, funnel_id=9070, from_date=FROM, to_date=TO, window="1d", group_by="$os"),
+        ws.compare(
+            ws.funnel, funnel_id=9070, from_date=FROM, to_date=TO, window="1d", group_by="$os"
+        ),
         FunnelResult,
     )
 
@@ -107,16 +113,27 @@ def test_funnel_by_week_and_segmented(ws) -> None:
 def test_retention(ws, options) -> None:
     born = options.pop("born_event")
     # Cohorts early enough that every period has started by the emulator's "today".
-    cmp = ws.compare(ws.retention, born, from_date=FROM, to_date=FROM + dt.timedelta(days=4), **options)
+    cmp = ws.compare(
+        ws.retention, born, from_date=FROM, to_date=FROM + dt.timedelta(days=4), **options
+    )
     agreeing(cmp, RetentionResult)
 
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"by": "day"}, {"buckets": "1,2-3,4+"}, {"group_by": "$os"}, {"by": "month", "count_by": "day"}],
+    [
+        {},
+        {"by": "day"},
+        {"buckets": "1,2-3,4+"},
+        {"group_by": "$os"},
+        {"by": "month", "count_by": "day"},
+    ],
 )
 def test_frequency(ws, options) -> None:
-    agreeing(ws.compare(ws.frequency, "Page View", from_date=FROM, to_date=TO, **options), FrequencyResult)
+    agreeing(
+        ws.compare(ws.frequency, "Page View", from_date=FROM, to_date=TO, **options),
+        FrequencyResult,
+    )
 
 
 @pytest.mark.parametrize(
@@ -153,23 +170,43 @@ def test_activity(ws) -> None:
     assert set(cmp.live.pl["distinct_id"].to_list()) <= set(ids)
 
 
-@pytest.mark.parametrize("options", [{}, {"measure": "unique", "by": "week"}, {"measure": "average"}])
+@pytest.mark.parametrize(
+    "options", [{}, {"measure": "unique", "by": "week"}, {"measure": "average"}]
+)
 def test_event_counts(ws, options) -> None:
-    cmp = ws.compare(ws.event_counts, ["Login", "Purchase", "No Such Event"], from_date=FROM, to_date=TO, **options)
+    cmp = ws.compare(
+        ws.event_counts,
+        ["Login", "Purchase", "No Such Event"],
+        from_date=FROM,
+        to_date=TO,
+        **options,
+    )
     agreeing(cmp, EventCountsResult)
 
 
-@pytest.mark.parametrize("options", [{}, {"values": ["USD", "EUR", "XYZ"]}, {"limit": 2, "by": "month"}])
+@pytest.mark.parametrize(
+    "options", [{}, {"values": ["USD", "EUR", "XYZ"]}, {"limit": 2, "by": "month"}]
+)
 def test_property_counts(ws, options) -> None:
-    cmp = ws.compare(ws.property_counts, "Purchase", "currency", from_date=FROM, to_date=TO, **options)
+    cmp = ws.compare(
+        ws.property_counts, "Purchase", "currency", from_date=FROM, to_date=TO, **options
+    )
     agreeing(cmp, PropertyCountsResult)
 
 
 @pytest.mark.parametrize(
     ("measure", "kind"),
-    [("buckets", NumericBucketResult), ("sum", NumericSumResult), ("average", NumericAverageResult)],
+    [
+        ("buckets", NumericBucketResult),
+        ("sum", NumericSumResult),
+        ("average", NumericAverageResult),
+    ],
 )
 def test_numeric(ws, measure, kind) -> None:
-    cmp = ws.compare(ws.numeric, "Purchase", property="amount", measure=measure, from_date=FROM, to_date=TO)
+    cmp = ws.compare(
+        ws.numeric, "Purchase", property="amount", measure=measure, from_date=FROM, to_date=TO
+    )
     agreeing(cmp, kind)
-    assert isinstance(ws.numeric_sum("Purchase", property="amount", from_date=FROM, to_date=TO), NumericSumResult)
+    assert isinstance(
+        ws.numeric_sum("Purchase", property="amount", from_date=FROM, to_date=TO), NumericSumResult
+    )

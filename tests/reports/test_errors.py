@@ -7,8 +7,8 @@ import datetime as dt
 import httpx
 import pytest
 
-from mixpanel_data._reports_query import SegmentationQuery
 from mixpanel_data import _reports_live as live
+from mixpanel_data._reports_query import SegmentationQuery
 from mixpanel_data.exceptions import (
     BadRequestError,
     ExpressionError,
@@ -37,11 +37,15 @@ def status(code: int, body: object, headers: dict[str, str] | None = None):
 
 
 def test_400_carries_mixpanels_text(canned) -> None:
-    body = {"request": "/api/query/segmentation?event=Purchase", "error": "to_date cannot be later than today"}
+    body = {
+        "request": "/api/query/segmentation?event=Purchase",
+        "error": "to_date cannot be later than today",
+    }
     with pytest.raises(BadRequestError) as caught:
         live.segmentation(canned(status(400, body)), QUERY)
     assert "to_date cannot be later than today" in str(caught.value)
-    assert caught.value.status_code == 400 and caught.value.endpoint == "/api/query/segmentation"
+    assert caught.value.status_code == 400
+    assert caught.value.endpoint == "/api/query/segmentation"
 
 
 def test_402_and_403(canned) -> None:
@@ -108,9 +112,11 @@ def test_bad_arguments_fail_before_any_request(events_file, canned, tmp_path) ->
 
 
 def test_local_without_an_events_table(canned, tmp_path) -> None:
-    with Workspace(path=tmp_path / "empty.duckdb", client=canned(status(200, {}))) as ws:
-        with pytest.raises(TableNotFoundError) as caught:
-            ws.segmentation("E", from_date=D, to_date=D, local=True)
+    with (
+        Workspace(path=tmp_path / "empty.duckdb", client=canned(status(200, {}))) as ws,
+        pytest.raises(TableNotFoundError) as caught,
+    ):
+        ws.segmentation("E", from_date=D, to_date=D, local=True)
     assert "mp events fetch" in (caught.value.hint or "")
 
 

@@ -82,10 +82,16 @@ def test_check_range_defaults_to_today() -> None:
 
 def _series(cells: list[tuple[str, str, int]], dates: tuple[str, ...]) -> Series:
     frame = pl.DataFrame(
-        {"date": [c[0] for c in cells], "segment": [c[1] for c in cells], "value": [c[2] for c in cells]},
+        {
+            "date": [c[0] for c in cells],
+            "segment": [c[1] for c in cells],
+            "value": [c[2] for c in cells],
+        },
         schema={"date": pl.String, "segment": pl.String, "value": pl.Int64},
     )
-    return Series(unit="day", dates=dates, segments=tuple(dict.fromkeys(c[1] for c in cells)), frame=frame)
+    return Series(
+        unit="day", dates=dates, segments=tuple(dict.fromkeys(c[1] for c in cells)), frame=frame
+    )
 
 
 def test_series_rows_fill_every_date_and_segment() -> None:

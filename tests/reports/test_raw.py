@@ -41,7 +41,11 @@ def lines(out: io.BytesIO) -> list[dict]:
 
 def exported(dataset, *days: dt.date) -> list[dict]:
     """What the export of these days holds, line by line."""
-    return [json.loads(line) for day in days for line in dataset.export_lines(day, time_in_ms=False).splitlines()]
+    return [
+        json.loads(line)
+        for day in days
+        for line in dataset.export_lines(day, time_in_ms=False).splitlines()
+    ]
 
 
 def expected(dataset, *days: dt.date) -> int:
@@ -50,10 +54,13 @@ def expected(dataset, *days: dt.date) -> int:
 
 def test_export_streams_each_day_once(client, dataset, recorder) -> None:
     out = io.BytesIO()
-    summary = raw_export(client, ExportQuery(from_date=DAY1, to_date=DAY2, time_in_ms=False), out.write)
+    summary = raw_export(
+        client, ExportQuery(from_date=DAY1, to_date=DAY2, time_in_ms=False), out.write
+    )
     events = lines(out)
     assert summary.events == len(events) == expected(dataset, DAY1, DAY2)
-    assert summary.days == 2 and summary.retries == 0
+    assert summary.days == 2
+    assert summary.retries == 0
     assert [r.url.params["from_date"] for r in recorder.requests] == ["2024-03-05", "2024-03-06"]
     assert all(isinstance(e["properties"]["time"], int) for e in events)
     assert summary.bytes == len(out.getvalue())
@@ -107,9 +114,13 @@ def test_a_day_incomplete_every_time_fails_after_the_days_before(dataset) -> Non
 
 def test_export_with_a_limit_is_one_request(client, recorder) -> None:
     out = io.BytesIO()
-    query = ExportQuery(from_date=DAY1, to_date=DAY2, events=("Purchase",), limit=5, time_in_ms=False)
+    query = ExportQuery(
+        from_date=DAY1, to_date=DAY2, events=("Purchase",), limit=5, time_in_ms=False
+    )
     summary = raw_export(client, query, out.write)
-    assert summary.events == 5 and summary.days == 1 and len(recorder.requests) == 1
+    assert summary.events == 5
+    assert summary.days == 1
+    assert len(recorder.requests) == 1
     assert json.loads(recorder.requests[0].url.params["event"]) == ["Purchase"]
     assert {e["event"] for e in lines(out)} == {"Purchase"}
 
@@ -125,7 +136,8 @@ def test_engage_every_page_each_profile_once(dataset) -> None:
     assert len(profiles) == len(dataset.profiles) > 25
     assert len({p["$distinct_id"] for p in profiles}) == len(profiles)
     assert all(set(p["$properties"]) <= {"plan"} for p in profiles)
-    assert pro and all(p["$properties"]["plan"] == "pro" for p in pro)
+    assert pro
+    assert all(p["$properties"]["plan"] == "pro" for p in pro)
 
 
 def test_jql_and_get(client) -> None:
@@ -134,9 +146,11 @@ def test_jql_and_get(client) -> None:
         '.groupBy(["name"], mixpanel.reducer.count()); }'
     )
     answer = raw_jql(client, script)
-    assert isinstance(answer, list) and {"key", "value"} <= set(answer[0])
+    assert isinstance(answer, list)
+    assert {"key", "value"} <= set(answer[0])
     names = raw_get(client, "events/names", parse_params(["type=general", "limit=2"]))
-    assert isinstance(names, list) and len(names) == 2
+    assert isinstance(names, list)
+    assert len(names) == 2
     assert raw_get(client, "/api/query/funnels/list")[0]["funnel_id"] == 7509
     with pytest.raises(ValidationError):
         raw_jql(client, "   ")
@@ -148,7 +162,10 @@ def test_paths_and_params() -> None:
     for bad in ("", "a b", "events?x=1", "/api/2.0/export"):
         with pytest.raises(ValidationError):
             check_raw_path(bad)
-    assert parse_params(["event=Sign Up", 'values=["a=b"]']) == {"event": "Sign Up", "values": '["a=b"]'}
+    assert parse_params(["event=Sign Up", 'values=["a=b"]']) == {
+        "event": "Sign Up",
+        "values": '["a=b"]',
+    }
     with pytest.raises(ValidationError):
         parse_params(["novalue"])
 

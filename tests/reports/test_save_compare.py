@@ -18,22 +18,29 @@ FROM, TO = dt.date(2024, 3, 4), dt.date(2024, 3, 10)
 
 
 def test_save_as_writes_a_registered_report_table(ws_rw) -> None:
-    result = ws_rw.segmentation("Page View", from_date=FROM, to_date=TO, group_by="$os", save_as="pv_by_os")
+    result = ws_rw.segmentation(
+        "Page View", from_date=FROM, to_date=TO, group_by="$os", save_as="pv_by_os"
+    )
     stored = ws_rw.query_pl("SELECT * FROM pv_by_os ORDER BY date, segment")
     assert stored.height == result.pl.height
     assert stored.schema["date"] == pl.Date
     assert stored["value"].sum() == result.pl["value"].sum()
     meta = ws_rw.table_metadata("pv_by_os")
-    assert meta.kind == "report" and meta.rows == result.pl.height
+    assert meta.kind == "report"
+    assert meta.rows == result.pl.height
     source = meta.source if isinstance(meta.source, dict) else json.loads(meta.source)
-    assert source["report"] == "segmentation" and source["group_by"] == "$os"
+    assert source["report"] == "segmentation"
+    assert source["group_by"] == "$os"
     assert source["from_date"] == "2024-03-04"
     assert "pv_by_os" in ws_rw.tables()
 
     # Saving again replaces the report (a snapshot), keeping one registry row.
     ws_rw.segmentation("Page View", from_date=FROM, to_date=FROM, save_as="PV_BY_OS")
     assert ws_rw.query("SELECT count(*) AS n FROM pv_by_os")[0]["n"] == 1
-    assert ws_rw.query("SELECT count(*) AS n FROM _mp_tables WHERE lower(name) = 'pv_by_os'")[0]["n"] == 1
+    assert (
+        ws_rw.query("SELECT count(*) AS n FROM _mp_tables WHERE lower(name) = 'pv_by_os'")[0]["n"]
+        == 1
+    )
 
 
 def test_save_as_never_overwrites_other_tables(ws_rw) -> None:
@@ -47,11 +54,18 @@ def test_save_as_never_overwrites_other_tables(ws_rw) -> None:
 
 def test_save_as_a_local_report_and_a_comparison(ws_rw) -> None:
     ws_rw.retention("Sign Up", from_date=FROM, to_date=FROM, periods=2, local=True, save_as="ret")
-    assert ws_rw.query_pl("SELECT * FROM ret").columns == ["cohort", "cohort_size", "period", "users", "rate"]
+    assert ws_rw.query_pl("SELECT * FROM ret").columns == [
+        "cohort",
+        "cohort_size",
+        "period",
+        "users",
+        "rate",
+    ]
     cmp = ws_rw.compare(ws_rw.event_counts, ["Login"], from_date=FROM, to_date=TO, save_as="cmp")
     stored = ws_rw.query_pl("SELECT * FROM cmp")
     assert stored.columns == ["date", "event", "value_live", "value_local", "value_diff", "agree"]
-    assert stored["agree"].all() and cmp.agree
+    assert stored["agree"].all()
+    assert cmp.agree
 
 
 def _segmentation(rows: list[tuple[str, int]], source: str) -> SegmentationResult:
@@ -73,7 +87,8 @@ def test_comparison_shows_differences_and_treats_missing_rows_as_zero() -> None:
     assert cmp.pl["agree"].to_list() == [True, True, False]
     assert cmp.differences["value_diff"].to_list() == [-1.0]
     header = cmp._header()
-    assert header["differing_rows"] == 1 and header["rows"] == 3
+    assert header["differing_rows"] == 1
+    assert header["rows"] == 3
     assert header["source"].startswith("compare")
     with pytest.raises(ValidationError):
         compare_reports(live, cmp)  # type: ignore[arg-type]
@@ -95,14 +110,24 @@ def test_unsaved_funnel_fetches_what_it_needs_then_computes_locally(events_file,
         # Report days are local days, export days UTC: one more day on each side, and
         # the window past the last day for completions.
         assert ws.fetched == [
-            (FROM - dt.timedelta(days=1), TO + dt.timedelta(days=3), ("Sign Up", "Purchase"), "events")
+            (
+                FROM - dt.timedelta(days=1),
+                TO + dt.timedelta(days=3),
+                ("Sign Up", "Purchase"),
+                "events",
+            )
         ]
-        assert result.source == "local" and result.note == ADHOC_FUNNEL_NOTE
+        assert result.source == "local"
+        assert result.note == ADHOC_FUNNEL_NOTE
         assert result._header()["note"] == ADHOC_FUNNEL_NOTE
-        local = ws.funnel(["Sign Up", "Purchase"], from_date=FROM, to_date=TO, window="2d", local=True)
-        assert local.note is None and ws.fetched[1:] == []
+        local = ws.funnel(
+            ["Sign Up", "Purchase"], from_date=FROM, to_date=TO, window="2d", local=True
+        )
+        assert local.note is None
+        assert ws.fetched[1:] == []
         assert local.pl.equals(result.pl)
         assert result.steps[0].users > 0
         # fetch=False uses only what the workspace holds.
         none = ws.funnel(["Sign Up", "Purchase"], from_date=FROM, to_date=TO, fetch=False)
-        assert len(ws.fetched) == 1 and none.steps[0].users == result.steps[0].users
+        assert len(ws.fetched) == 1
+        assert none.steps[0].users == result.steps[0].users

@@ -14,9 +14,11 @@ from mixpanel_data.types import SchemaEventList
 
 def test_events_with_30_day_counts(ws, recorder, dataset) -> None:
     listing = ws.schema_events(limit=5)
-    assert len(listing) == 5 and not listing.cached
+    assert len(listing) == 5
+    assert not listing.cached
     counts = [e.count_30d for e in listing]
-    assert counts == sorted(counts, reverse=True) and counts[0] > 0
+    assert counts == sorted(counts, reverse=True)
+    assert counts[0] > 0
     assert recorder.paths() == ["/api/query/events/names", "/api/query/events"]
     assert recorder.requests[1].url.params["interval"] == "30"
     # The counts are the last 30 local days' (up to the emulator's "today").
@@ -36,7 +38,8 @@ def test_properties_with_types_and_examples(ws, recorder) -> None:
     assert all(p.count and p.count > 0 for p in listing)
     assert all(p.example_values for p in listing)
     numbers = ws.schema_properties("Purchase", limit=8, type="number")
-    assert all(p.type == "number" for p in numbers) and numbers.cached
+    assert all(p.type == "number" for p in numbers)
+    assert numbers.cached
     assert listing.pl.schema["example_values"].is_nested()
 
 
@@ -44,7 +47,9 @@ def test_values_with_count_and_percent(ws) -> None:
     listing = ws.schema_values("Purchase", "currency")
     assert listing.values[0].count >= listing.values[-1].count
     assert sum(v.percent for v in listing) == pytest.approx(100.0, abs=0.05)
-    local = ws.property_counts("Purchase", "currency", from_date="2024-02-17", to_date="2024-03-17", local=True)
+    local = ws.property_counts(
+        "Purchase", "currency", from_date="2024-02-17", to_date="2024-03-17", local=True
+    )
     totals = local.pl.group_by("segment").agg(pl.col("value").sum())
     assert dict(totals.iter_rows()) == {v.value: v.count for v in listing}
     assert len(ws.schema_values("Purchase", "currency", limit=1)) == 1
@@ -57,17 +62,20 @@ def test_funnels_cohorts_top_events(ws, dataset) -> None:
     ]
     cohorts = ws.schema_cohorts()
     first = dataset.saved_cohorts[0]
-    assert cohorts.cohorts[0].id == first.id and cohorts.cohorts[0].count == first.count
+    assert cohorts.cohorts[0].id == first.id
+    assert cohorts.cohorts[0].count == first.count
     assert isinstance(cohorts.cohorts[0].created, dt.datetime)
     assert {c.is_visible for c in cohorts} == {bool(c.is_visible) for c in dataset.saved_cohorts}
     top = ws.schema_top_events(limit=3)
-    assert len(top) == 3 and top.type == "general"
+    assert len(top) == 3
+    assert top.type == "general"
 
 
 def test_cache_reuse_refresh_and_expiry(ws, recorder) -> None:
     first = ws.schema_funnels()
     again = ws.schema_funnels()
-    assert not first.cached and again.cached
+    assert not first.cached
+    assert again.cached
     assert again.funnels == first.funnels
     assert recorder.paths().count("/api/query/funnels/list") == 1
     assert ws.schema_funnels(refresh=True).cached is False
@@ -91,7 +99,8 @@ def test_cache_ttl_and_bad_files(tmp_path) -> None:
     assert cache.get("k", SchemaEventList, ttl=1e9) is None
     memory = SchemaCache(None)
     memory.put("k", SchemaEventList(events=[]))
-    assert memory.get("k", SchemaEventList, ttl=1) is not None and memory.clear() == 1
+    assert memory.get("k", SchemaEventList, ttl=1) is not None
+    assert memory.clear() == 1
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,9 @@ def test_segmentation_sorts_series_and_fills_missing_dates(canned) -> None:
         "some_new_key": {"ignored": True},
     }
     client = canned(answer(body, seen))
-    result = live.segmentation(client, SegmentationQuery(event="Purchase", from_date=D1, to_date=D3))
+    result = live.segmentation(
+        client, SegmentationQuery(event="Purchase", from_date=D1, to_date=D3)
+    )
     assert [(r.date, r.value) for r in result.rows] == [
         ("2024-06-01", 120),
         ("2024-06-02", 0),
@@ -61,8 +63,10 @@ def test_segmentation_sorts_series_and_fills_missing_dates(canned) -> None:
     params = seen[0].url.params
     assert seen[0].url.path == "/api/query/segmentation"
     assert params["event"] == "Purchase"  # a plain string here, not JSON
-    assert params["type"] == "general" and params["unit"] == "day"
-    assert params["from_date"] == "2024-06-01" and params["to_date"] == "2024-06-03"
+    assert params["type"] == "general"
+    assert params["unit"] == "day"
+    assert params["from_date"] == "2024-06-01"
+    assert params["to_date"] == "2024-06-03"
     assert params["project_id"] == "4242"
     assert result.total == 263
 
@@ -104,7 +108,9 @@ def test_segmentation_week_counts_are_added_up_from_days(canned) -> None:
         }
     }
     client = canned(answer(body, seen))
-    query = SegmentationQuery(event="E", from_date=dt.date(2024, 6, 2), to_date=dt.date(2024, 6, 4), unit="week")
+    query = SegmentationQuery(
+        event="E", from_date=dt.date(2024, 6, 2), to_date=dt.date(2024, 6, 4), unit="week"
+    )
     result = live.segmentation(client, query)
     # /segmentation has no week unit: days are asked for and added into Monday weeks.
     assert seen[0].url.params["unit"] == "day"
@@ -123,7 +129,13 @@ def test_sum_and_average_bodies(canned) -> None:
             seen,
         )
     )
-    query = NumericQuery(event="Purchase", property="amount", from_date=D1, to_date=dt.date(2024, 6, 2), measure="sum")
+    query = NumericQuery(
+        event="Purchase",
+        property="amount",
+        from_date=D1,
+        to_date=dt.date(2024, 6, 2),
+        measure="sum",
+    )
     result = live.numeric(client, query)
     assert seen[0].url.path == "/api/query/segmentation/sum"
     assert seen[0].url.params["on"] == 'properties["amount"]'
@@ -131,10 +143,19 @@ def test_sum_and_average_bodies(canned) -> None:
     assert result.pl.schema["value"].is_float()
 
     client = canned(answer({"results": {"2024-06-01": 42.6729}, "status": "ok"}))
-    query = NumericQuery(event="Purchase", property="amount", from_date=D1, to_date=dt.date(2024, 6, 2), measure="average")
+    query = NumericQuery(
+        event="Purchase",
+        property="amount",
+        from_date=D1,
+        to_date=dt.date(2024, 6, 2),
+        measure="average",
+    )
     result = live.numeric(client, query)
     # No events on the second day: no mean (not 0).
-    assert [(r.date, r.value) for r in result.rows] == [("2024-06-01", 42.6729), ("2024-06-02", None)]
+    assert [(r.date, r.value) for r in result.rows] == [
+        ("2024-06-01", 42.6729),
+        ("2024-06-02", None),
+    ]
 
 
 def test_numeric_buckets(canned) -> None:
@@ -192,8 +213,10 @@ def test_saved_funnel_over_the_whole_range(canned) -> None:
     params = seen[0].url.params
     assert params["funnel_id"] == "7509"
     # One bucket as long as the range gives the funnel of every entry in it.
-    assert params["interval"] == "3" and "unit" not in params
-    assert params["length"] == "2" and params["length_unit"] == "hour"
+    assert params["interval"] == "3"
+    assert "unit" not in params
+    assert params["length"] == "2"
+    assert params["length_unit"] == "hour"
     assert result.events == ["App Open", "Purchase"]
     assert [(s.step, s.users, s.conversion_rate) for s in result.steps] == [
         (1, 1200, 1.0),
@@ -249,11 +272,17 @@ def test_funnel_by_name_resolves_the_id(canned) -> None:
             return httpx.Response(200, json=[{"funnel_id": 7509, "name": "Signup funnel"}])
         return httpx.Response(
             200,
-            json={"meta": {"dates": ["2024-06-01"]}, "data": {"2024-06-01": {"steps": FUNNEL_STEPS}}},
+            json={
+                "meta": {"dates": ["2024-06-01"]},
+                "data": {"2024-06-01": {"steps": FUNNEL_STEPS}},
+            },
         )
 
-    result = live.funnel(canned(handler), FunnelQuery(from_date=D1, to_date=D1, name="signup FUNNEL"))
-    assert result.funnel_id == 7509 and result.name == "Signup funnel"
+    result = live.funnel(
+        canned(handler), FunnelQuery(from_date=D1, to_date=D1, name="signup FUNNEL")
+    )
+    assert result.funnel_id == 7509
+    assert result.name == "Signup funnel"
     assert seen[1].url.params["funnel_id"] == "7509"
 
 
@@ -262,7 +291,13 @@ def test_retention_top_level_and_wrapped(canned) -> None:
         "2024-06-01": {"counts": [52, 31, 27], "first": 60},
         "2024-06-02": {"counts": [40, 22, 25], "first": 47},
     }
-    query = RetentionQuery(born_event="Sign Up", return_event=None, from_date=D1, to_date=dt.date(2024, 6, 2), periods=2)
+    query = RetentionQuery(
+        born_event="Sign Up",
+        return_event=None,
+        from_date=D1,
+        to_date=dt.date(2024, 6, 2),
+        periods=2,
+    )
     for payload in (body, {"data": body}):
         seen: list[httpx.Request] = []
         result = live.retention(canned(answer(payload, seen)), query)
@@ -273,8 +308,10 @@ def test_retention_top_level_and_wrapped(canned) -> None:
         ]
         assert result.pl["rate"][0] == pytest.approx(52 / 60)
     params = seen[0].url.params
-    assert params["born_event"] == "Sign Up" and "event" not in params
-    assert params["interval_count"] == "2" and params["unit"] == "day"
+    assert params["born_event"] == "Sign Up"
+    assert "event" not in params
+    assert params["interval_count"] == "2"
+    assert params["unit"] == "day"
 
 
 def test_retention_segmented(canned) -> None:
@@ -282,7 +319,9 @@ def test_retention_segmented(canned) -> None:
         "US": {"2024-06-01": {"counts": [5, 3], "first": 6}},
         "FR": {"2024-06-01": {"counts": [9, 1], "first": 10}},
     }
-    query = RetentionQuery(born_event="A", return_event="B", from_date=D1, to_date=D1, periods=1, group_by="country")
+    query = RetentionQuery(
+        born_event="A", return_event="B", from_date=D1, to_date=D1, periods=1, group_by="country"
+    )
     result = live.retention(canned(answer(body)), query)
     assert [(r.segment, r.period, r.users) for r in result.rows] == [
         ("FR", 0, 9),
@@ -297,7 +336,9 @@ def test_addiction_with_or_without_data(canned, wrapped: bool) -> None:
     arrays = {"2024-06-01": [5, 3, 1, 0, 0, 0, 0], "2024-06-08": [4, 0, 0, 0, 0, 0, 0]}
     seen: list[httpx.Request] = []
     client = canned(answer({"data": arrays} if wrapped else arrays, seen))
-    query = FrequencyQuery(event="Login", from_date=D1, to_date=dt.date(2024, 6, 14), unit="week", count_by="day")
+    query = FrequencyQuery(
+        event="Login", from_date=D1, to_date=dt.date(2024, 6, 14), unit="week", count_by="day"
+    )
     result = live.frequency(client, query)
     assert seen[0].url.path == "/api/query/retention/addiction"
     assert seen[0].url.params["addiction_unit"] == "day"
@@ -311,7 +352,12 @@ def test_addiction_with_or_without_data(canned, wrapped: bool) -> None:
         ("2024-06-08", "3", 0),
     ]
     query = FrequencyQuery(
-        event="Login", from_date=D1, to_date=dt.date(2024, 6, 14), unit="week", count_by="day", buckets="1,2-5,6+"
+        event="Login",
+        from_date=D1,
+        to_date=dt.date(2024, 6, 14),
+        unit="week",
+        count_by="day",
+        buckets="1,2-5,6+",
     )
     rows = live.frequency(canned(answer(arrays)), query).rows
     assert [(r.bucket, r.users) for r in rows[:3]] == [("1", 2), ("2-5", 3), ("6+", 0)]
@@ -331,7 +377,8 @@ def test_insights_one_and_two_levels(canned) -> None:
         },
     }
     result = live.insights(canned(answer(body)), InsightsQuery(bookmark_id=41001))
-    assert result.from_date == dt.date(2024, 5, 27) and result.to_date == dt.date(2024, 6, 9)
+    assert result.from_date == dt.date(2024, 5, 27)
+    assert result.to_date == dt.date(2024, 6, 9)
     assert result.pl.columns == ["event", "date", "value"]
     assert result.pl.row(0) == ("Logged in", dt.date(2024, 5, 27), 9852.0)
 
@@ -347,11 +394,16 @@ def test_event_counts_sends_a_json_array(canned) -> None:
     body = {
         "data": {
             "series": ["2024-06-01", "2024-06-02"],
-            "values": {"log in": {"2024-06-01": 1}, "play song": {"2024-06-01": 6, "2024-06-02": 4}},
+            "values": {
+                "log in": {"2024-06-01": 1},
+                "play song": {"2024-06-01": 6, "2024-06-02": 4},
+            },
         },
         "legend_size": 2,
     }
-    query = EventCountsQuery(events=("play song", "log in", "quit"), from_date=D1, to_date=dt.date(2024, 6, 2))
+    query = EventCountsQuery(
+        events=("play song", "log in", "quit"), from_date=D1, to_date=dt.date(2024, 6, 2)
+    )
     result = live.event_counts(canned(answer(body, seen)), query)
     assert json.loads(seen[0].url.params["event"]) == ["play song", "log in", "quit"]
     # Every requested event has its rows, in the order asked, even without data.
@@ -373,22 +425,51 @@ def test_property_counts_with_values(canned) -> None:
         "legend_size": 2,
     }
     query = PropertyCountsQuery(
-        event="Sign Up", property="gender", from_date=D1, to_date=dt.date(2024, 6, 2), values=("female", "unknown", "male")
+        event="Sign Up",
+        property="gender",
+        from_date=D1,
+        to_date=dt.date(2024, 6, 2),
+        values=("female", "unknown", "male"),
     )
     result = live.property_counts(canned(answer(body, seen)), query)
     params = seen[0].url.params
-    assert params["name"] == "gender" and json.loads(params["values"]) == ["female", "unknown", "male"]
+    assert params["name"] == "gender"
+    assert json.loads(params["values"]) == [
+        "female",
+        "unknown",
+        "male",
+    ]
     assert {r.segment for r in result.rows} == {"female", "unknown", "male"}
 
 
 def test_listings_decode(canned) -> None:
-    client = canned(answer({"events": [{"amount": 75, "event": "pages", "percent_change": -0.2021}], "type": "unique"}))
+    client = canned(
+        answer(
+            {
+                "events": [{"amount": 75, "event": "pages", "percent_change": -0.2021}],
+                "type": "unique",
+            }
+        )
+    )
     assert api.top_events(client, type="unique")[0].percent_change == pytest.approx(-0.2021)
-    assert api.event_names(canned(answer(["battle", "View homepage"]))) == ["battle", "View homepage"]
-    pairs = api.property_names(canned(answer({"user type": {"count": 91}, "ad version": {"count": 295}})), "E")
+    assert api.event_names(canned(answer(["battle", "View homepage"]))) == [
+        "battle",
+        "View homepage",
+    ]
+    pairs = api.property_names(
+        canned(answer({"user type": {"count": 91}, "ad version": {"count": 295}})), "E"
+    )
     assert pairs == [("ad version", 295), ("user type", 91)]
-    assert api.property_values(canned(answer(["cat", 3, True, None])), "E", "p") == ["cat", "3", "true", "null"]
-    assert api.funnel_list(canned(answer([{"funnel_id": 7509, "name": "Signup funnel"}])))[0].funnel_id == 7509
+    assert api.property_values(canned(answer(["cat", 3, True, None])), "E", "p") == [
+        "cat",
+        "3",
+        "true",
+        "null",
+    ]
+    assert (
+        api.funnel_list(canned(answer([{"funnel_id": 7509, "name": "Signup funnel"}])))[0].funnel_id
+        == 7509
+    )
 
 
 def test_cohorts_list_is_a_post(canned) -> None:
@@ -405,8 +486,10 @@ def test_cohorts_list_is_a_post(canned) -> None:
         }
     ]
     cohorts = api.cohorts(canned(answer(body, seen)))
-    assert seen[0].method == "POST" and seen[0].url.params["project_id"] == "4242"
-    assert cohorts[0].is_visible == 1 and cohorts[0].created == "2024-03-19 23:49:51"
+    assert seen[0].method == "POST"
+    assert seen[0].url.params["project_id"] == "4242"
+    assert cohorts[0].is_visible == 1
+    assert cohorts[0].created == "2024-03-19 23:49:51"
 
 
 def test_activity_accepts_both_distinct_id_keys(canned) -> None:
@@ -415,14 +498,23 @@ def test_activity_accepts_both_distinct_id_keys(canned) -> None:
         "status": "ok",
         "results": {
             "events": [
-                {"event": "Viewed Page", "properties": {"time": 1718031901, "distinct_id": "u_81f3", "page": "/pricing"}},
-                {"event": "Game Played", "properties": {"time": 1718031845, "$distinct_id": "u_81f3", "level": 3}},
+                {
+                    "event": "Viewed Page",
+                    "properties": {"time": 1718031901, "distinct_id": "u_81f3", "page": "/pricing"},
+                },
+                {
+                    "event": "Game Played",
+                    "properties": {"time": 1718031845, "$distinct_id": "u_81f3", "level": 3},
+                },
             ]
         },
     }
     from mixpanel_data._reports_query import ActivityQuery
 
-    result = live.activity(canned(answer(body, seen)), ActivityQuery(distinct_ids=("u_81f3",), from_date=D1, to_date=D3))
+    result = live.activity(
+        canned(answer(body, seen)),
+        ActivityQuery(distinct_ids=("u_81f3",), from_date=D1, to_date=D3),
+    )
     assert json.loads(seen[0].url.params["distinct_ids"]) == ["u_81f3"]
     assert [e.event for e in result.events] == ["Game Played", "Viewed Page"]  # oldest first
     assert result.events[0].time == dt.datetime(2024, 6, 10, 15, 4, 5)
@@ -440,9 +532,12 @@ def test_activity_accepts_both_distinct_id_keys(canned) -> None:
 )
 def test_bodies_of_the_wrong_shape_are_decode_errors(canned, endpoint: str, body: object) -> None:
     client = canned(answer(body))
-    with pytest.raises(APIDecodeError) as caught:
+
+    def call() -> object:
         if endpoint == "segmentation":
-            api.segmentation(client, "E", D1, D1)
-        else:
-            api.retention(client, D1, D1, born_event="A")
+            return api.segmentation(client, "E", D1, D1)
+        return api.retention(client, D1, D1, born_event="A")
+
+    with pytest.raises(APIDecodeError) as caught:
+        call()
     assert f"/api/query/{endpoint}" in str(caught.value)
