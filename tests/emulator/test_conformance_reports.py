@@ -76,11 +76,22 @@ class World:
         return {"from_date": self.first, "to_date": self.last, **params}
 
 
-@pytest.fixture(scope="module", params=sorted(CONFIGS))
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    dataset = Dataset.generate(CONFIGS[request.param])
+@pytest.fixture(scope="module")
+def worlds() -> Iterator[dict[str, World]]:
+    """Both projects, each built once for the module (on first use)."""
+    built: dict[str, World] = {}
+    yield built
+    for made in built.values():
+        made.client.close()
+        made.con.close()
+        made.emulator.close()
+
+
+def build(name: str) -> World:
+    dataset = Dataset.generate(CONFIGS[name])
     emulator = Emulator(dataset)
     con = duckdb.connect()
+    con.execute("SET threads = 1")  # tiny tables: one thread answers fastest
     dataset.to_duckdb(con, "events", users_table="users")
     client = MixpanelClient(
         emulator.client_credentials(),
@@ -88,10 +99,28 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
         limits=RateLimits.unlimited(),
         max_retries=0,
     )
-    yield World(dataset=dataset, emulator=emulator, client=client, con=con)
-    client.close()
-    con.close()
-    emulator.close()
+    return World(dataset=dataset, emulator=emulator, client=client, con=con)
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, worlds: dict[str, World]) -> World:
+    """The project named by the test's ``world`` parameter."""
+    name: str = request.param
+    if name not in worlds:
+        worlds[name] = build(name)
+    return worlds[name]
+
+
+def over_worlds(names: str, rows: list[Any], *, every: int = 3) -> pytest.MarkDecorator:
+    """Parametrize ``world`` and ``names``: every row in the UTC project, and every
+    ``every``-th row also in the Los Angeles one (which keeps the module fast)."""
+    params = []
+    for index, row in enumerate(rows):
+        values = row if isinstance(row, tuple) else (row,)
+        params.append(pytest.param("utc", *values, id=f"utc-{index}"))
+        if index % every == 0:
+            params.append(pytest.param("los_angeles", *values, id=f"los_angeles-{index}"))
+    return pytest.mark.parametrize(("world", *names.split(",")), params, indirect=["world"])
 
 
 # -- wire renderings of the analytics shapes (written from Mixpanel's reference) ----------
@@ -196,7 +225,7 @@ SEGMENTATION_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", SEGMENTATION_CASES, ids=repr)
+@over_worlds("case", SEGMENTATION_CASES)
 def test_segmentation(world: World, case: dict[str, Any]) -> None:
     body = world.get("segmentation", event="Page View", **world.dates(**case))
     expected = analytics.segmentation(
@@ -223,7 +252,7 @@ NUMERIC_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", NUMERIC_CASES, ids=repr)
+@over_worlds("case", NUMERIC_CASES)
 def test_segmentation_numeric(world: World, case: dict[str, Any]) -> None:
     event = "Page View"
     body = world.get("segmentation/numeric", event=event, **world.dates(**case))
@@ -253,7 +282,7 @@ SUM_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("event", "case"), SUM_CASES, ids=repr)
+@over_worlds("event,case", SUM_CASES)
 def test_segmentation_sum(world: World, event: str, case: dict[str, Any]) -> None:
     body = world.get("segmentation/sum", event=event, **world.dates(**case))
     expected = analytics.segmentation_sum(
@@ -277,7 +306,7 @@ def test_segmentation_sum(world: World, event: str, case: dict[str, Any]) -> Non
         assert type(value) is (int if float(value).is_integer() else float)
 
 
-@pytest.mark.parametrize(("event", "case"), SUM_CASES, ids=repr)
+@over_worlds("event,case", SUM_CASES)
 def test_segmentation_average(world: World, event: str, case: dict[str, Any]) -> None:
     body = world.get("segmentation/average", event=event, **world.dates(**case))
     expected = analytics.segmentation_average(
@@ -307,7 +336,7 @@ FUNNEL_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("funnel_id", "case"), FUNNEL_CASES, ids=repr)
+@over_worlds("funnel_id,case", FUNNEL_CASES)
 def test_funnels(world: World, funnel_id: int, case: dict[str, Any]) -> None:
     body = world.get("funnels", funnel_id=funnel_id, **world.dates(**case))
     saved = world.dataset.funnel(funnel_id)
@@ -383,7 +412,7 @@ RETENTION_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", RETENTION_CASES, ids=repr)
+@over_worlds("case", RETENTION_CASES)
 def test_retention(world: World, case: dict[str, Any]) -> None:
     body = world.get("retention", **world.dates(**case))
     # Mixpanel docs: with neither interval nor unit, buckets are 24 h from each user's birth.
@@ -444,7 +473,7 @@ ADDICTION_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", ADDICTION_CASES, ids=repr)
+@over_worlds("case", ADDICTION_CASES)
 def test_addiction(world: World, case: dict[str, Any]) -> None:
     body = world.get("retention/addiction", **world.dates(**case))
     expected = analytics.frequency(
@@ -486,7 +515,7 @@ def _arrays(data: dict[str, Any]) -> list[list[int]]:
 # -- /insights -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bookmark_id", [41001, 41002, 41003, 41004])
+@over_worlds("bookmark_id", [41001, 41002, 41003, 41004], every=2)
 def test_insights(world: World, bookmark_id: int) -> None:
     body = world.get("insights", bookmark_id=bookmark_id)
     bookmark = world.dataset.bookmark(bookmark_id)
@@ -554,7 +583,7 @@ EVENTS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", EVENTS_CASES, ids=repr)
+@over_worlds("case", EVENTS_CASES)
 def test_events(world: World, case: dict[str, Any]) -> None:
     names = ["Login", "Search", "Never Happened"]
     params = dict(case) if "interval" in case else world.dates(**case)
@@ -576,7 +605,7 @@ def test_events(world: World, case: dict[str, Any]) -> None:
     assert body["data"]["values"]["Never Happened"] == {}
 
 
-@pytest.mark.parametrize(("kind", "limit"), [("general", 100), ("unique", 4), ("average", 3)])
+@over_worlds("kind,limit", [("general", 100), ("unique", 4), ("average", 3)])
 def test_events_top(world: World, kind: str, limit: int) -> None:
     body = world.get("events/top", type=kind, limit=limit)
     frame = analytics.top_events(world.con, today=world.today, type=kind, limit=limit, tz=world.tz)
@@ -593,7 +622,7 @@ def test_events_top(world: World, kind: str, limit: int) -> None:
             assert type(row["amount"]) is int
 
 
-@pytest.mark.parametrize(("kind", "limit"), [("general", 255), ("unique", 5), ("average", 2)])
+@over_worlds("kind,limit", [("general", 255), ("unique", 5), ("average", 2)])
 def test_events_names(world: World, kind: str, limit: int) -> None:
     body = world.get("events/names", type=kind, limit=limit)
     expected = analytics.event_names(
@@ -613,7 +642,7 @@ PROPERTY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("event", "name", "case"), PROPERTY_CASES, ids=repr)
+@over_worlds("event,name,case", PROPERTY_CASES)
 def test_events_properties(world: World, event: str, name: str, case: dict[str, Any]) -> None:
     params = dict(case) if "interval" in case else world.dates(**case)
     body = world.get("events/properties", event=event, name=name, **params)
@@ -638,7 +667,7 @@ def test_events_properties(world: World, event: str, name: str, case: dict[str, 
         assert set(body["data"]["values"]) == set(case["values"])
 
 
-@pytest.mark.parametrize(("event", "limit"), [("Page View", 10), ("Purchase", 3), ("Search", 50)])
+@over_worlds("event,limit", [("Page View", 10), ("Purchase", 3), ("Search", 50)])
 def test_events_properties_top(world: World, event: str, limit: int) -> None:
     body = world.get("events/properties/top", event=event, limit=limit)
     frame = analytics.property_names(world.con, event, limit=limit, tz=world.tz)
@@ -648,8 +677,8 @@ def test_events_properties_top(world: World, event: str, limit: int) -> None:
     assert all(list(v) == ["count"] and type(v["count"]) is int for v in body.values())
 
 
-@pytest.mark.parametrize(
-    ("event", "name", "limit"),
+@over_worlds(
+    "event,name,limit",
     [("Page View", "$browser", 255), ("Page View", "$screen_width", 3), ("Purchase", "is_gift", 9)],
 )
 def test_events_properties_values(world: World, event: str, name: str, limit: int) -> None:
@@ -664,7 +693,7 @@ def test_events_properties_values(world: World, event: str, name: str, limit: in
 # -- /stream/query ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("users", [1, 3])
+@over_worlds("users", [1, 3])
 def test_stream_query(world: World, users: int) -> None:
     ids = [str(p["$distinct_id"]) for p in world.dataset.profiles[:users]] + ["nobody"]
     body = world.get("stream/query", distinct_ids=ids, **world.dates())
