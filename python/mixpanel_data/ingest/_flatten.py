@@ -22,7 +22,7 @@ import os
 import tempfile
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
 import orjson
@@ -89,6 +89,7 @@ class FlatteningDecoder(abc.ABC):
         self._max_columns = max_columns
         self._kinds: dict[str, Kind] = {}
         self._dropped: set[str] = set()
+        self._warned = False
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -96,7 +97,7 @@ class FlatteningDecoder(abc.ABC):
         self._con.close()
         self._cleanup()
 
-    def __enter__(self) -> FlatteningDecoder:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -115,7 +116,7 @@ class FlatteningDecoder(abc.ABC):
 
     @property
     def json_only_keys(self) -> frozenset[str]:
-        """Keys left out of the flattened columns because ``max_columns`` was reached."""
+        """Keys left out of the flattened columns (``max_columns`` reached, or no valid name)."""
         return frozenset(self._dropped)
 
     # -- hooks for subclasses ---------------------------------------------------------------
@@ -155,25 +156,34 @@ class FlatteningDecoder(abc.ABC):
             for row in self._exec("SELECT DISTINCT unnest(json_keys(properties)) FROM _mp_b")
         ]
         new = self._register(keys)
+        present = [k for k in self._kinds if k in set(keys)]
         try:
-            table = self._typed(data, first_line, classify=new)
+            table, columns = self._typed(data, first_line, present=present, classify=new)
         finally:
             self._exec("DROP TABLE IF EXISTS _mp_x")
             self._exec("DROP TABLE IF EXISTS _mp_b")
         return EventBatch(
-            data=table, columns=self.columns, first_line=first_line, lines=lines, nbytes=len(data)
+            data=table, columns=columns, first_line=first_line, lines=lines, nbytes=len(data)
         )
 
     def _register(self, keys: Sequence[str]) -> list[str]:
-        """Add keys never seen before (sorted, so the order is deterministic); return them."""
+        """Add keys never seen before (sorted, so the order is deterministic); return them.
+
+        The empty key and keys with a NUL character never get a column (DuckDB cannot name
+        them); they stay in ``properties`` like every key.
+        """
         reserved = set(self._reserved_keys())
         new = sorted(k for k in keys if k not in self._kinds and k not in self._dropped)
         added = []
         for key in new:
             if key in reserved:
                 continue
+            if not key or "\x00" in key:
+                self._dropped.add(key)
+                continue
             if len(self._kinds) >= self._max_columns:
-                if not self._dropped:
+                if not self._warned:
+                    self._warned = True
                     log.warning(
                         "more than %d property keys: %r and later new keys stay in the "
                         "properties JSON only",
@@ -186,7 +196,7 @@ class FlatteningDecoder(abc.ABC):
             added.append(key)
         return added
 
-    def _spec(self) -> tuple[dict[str, int], str]:
+    def _spec(self, keys: Sequence[str]) -> tuple[dict[str, int], str]:
         """Return (key → struct position) for ``json_transform`` and the structure literal.
 
         DuckDB rejects a structure with two keys differing only in case, so only the first key
@@ -194,7 +204,7 @@ class FlatteningDecoder(abc.ABC):
         """
         positions: dict[str, int] = {}
         lowered: set[str] = set()
-        for key in (*self._reserved_keys(), *self._kinds):
+        for key in (*self._reserved_keys(), *keys):
             if key.lower() in lowered:
                 continue
             lowered.add(key.lower())
@@ -212,25 +222,27 @@ class FlatteningDecoder(abc.ABC):
             for key in keys
         }
 
-    def _typed(self, data: bytes, first_line: int, *, classify: list[str]) -> pa.Table:
-        positions, structure = self._spec()
+    def _typed(
+        self, data: bytes, first_line: int, *, present: list[str], classify: list[str]
+    ) -> tuple[pa.Table, tuple[PropertyColumn, ...]]:
+        """Cast the block's values: classify new keys, check known ones, retry on drift."""
+        positions, structure = self._spec(present)
         source = f"(SELECT *, json_transform(properties, {structure}) AS _p FROM _mp_b)"  # noqa: S608 - built from quoted identifiers and literals
         # Keys seen so far only as null are not re-classified every block: the query checks
         # them (a value makes it fail and retry with a full classification).
-        to_classify = sorted(classify)
-        if to_classify:
+        if classify:
             self._exec(f"CREATE OR REPLACE TEMP TABLE _mp_x AS SELECT * FROM {source}")  # noqa: S608 - built from quoted identifiers and literals
             source = "_mp_x"
-            self._classify(positions, to_classify)
-        checked = {k for k, kinds in self._kinds.items() if kinds != Kind.NONE} - set(to_classify)
+            self._classify(positions, classify)
+        checked = set(present) - set(classify)
         try:
-            return self._select(source, positions, checked, first_line, data)
+            return self._select(source, positions, present, checked, first_line, data)
         except _RetryError:
             if source != "_mp_x":
                 self._exec(f"CREATE OR REPLACE TEMP TABLE _mp_x AS SELECT * FROM {source}")  # noqa: S608 - built from quoted identifiers and literals
                 source = "_mp_x"
-            self._classify(positions, list(self._kinds))
-            return self._select(source, positions, set(), first_line, data)
+            self._classify(positions, present)
+            return self._select(source, positions, present, set(), first_line, data)
 
     def _classify(self, positions: dict[str, int], keys: Sequence[str]) -> None:
         values = self._values(positions, keys)
@@ -243,12 +255,13 @@ class FlatteningDecoder(abc.ABC):
         self,
         source: str,
         positions: dict[str, int],
+        present: list[str],
         checked: set[str],
         first_line: int,
         data: bytes,
-    ) -> pa.Table:
-        columns = self.columns
-        pending = [k for k, kinds in self._kinds.items() if kinds == Kind.NONE]
+    ) -> tuple[pa.Table, tuple[PropertyColumn, ...]]:
+        columns = tuple(c for c in self.columns if c.key in set(present))
+        pending = [k for k in present if self._kinds[k] == Kind.NONE]
         values = self._values(
             positions, [*self._reserved_keys(), *(c.key for c in columns), *pending]
         )
@@ -267,7 +280,7 @@ class FlatteningDecoder(abc.ABC):
             where = f" WHERE coalesce({checks}) IS NULL"
         query = f"SELECT {', '.join(select)} FROM {source}{where}"  # noqa: S608 - built from quoted identifiers and literals
         try:
-            return self._con.sql(query).to_arrow_table()
+            return self._con.sql(query).to_arrow_table(), columns
         except duckdb.Error as exc:
             if DRIFT_MARKER in str(exc):
                 raise _RetryError from exc
