@@ -114,8 +114,8 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 def launcher(
     *tokens: Annotated[str, Parameter(show=False, allow_leading_hyphen=True)],
     account: Annotated[str | None, Parameter(alias="-a", env_var="MP_ACCOUNT")] = None,
-    workspace: Annotated[str | None, Parameter(alias="-w", env_var="MP_WORKSPACE")] = None,
-    db: Annotated[Path | None, Parameter(env_var="MP_DB")] = None,
+    workspace: Annotated[str | None, Parameter(alias="-w")] = None,
+    db: Annotated[Path | None, Parameter()] = None,
     ephemeral: Annotated[bool, Parameter(negative="")] = False,
     demo: Annotated[bool, Parameter(negative="")] = False,
     format: Annotated[OutputFormat | None, Parameter(alias="-f", env_var="MP_FORMAT")] = None,
@@ -129,9 +129,9 @@ def launcher(
     account
         Named account from the config file (default: the default account).
     workspace
-        Named workspace (a separate DuckDB file per project).
+        Named workspace (a separate DuckDB file per project; also MP_WORKSPACE).
     db
-        Use this DuckDB file instead of the account's workspace.
+        Use this DuckDB file instead of the account's workspace (also MP_DB).
     ephemeral
         Use a temporary database, removed when the command exits (also MP_EPHEMERAL=1).
     demo
@@ -145,11 +145,16 @@ def launcher(
         Log debug details (HTTP retries, rate-limit waits) to stderr.
     """
     command, bound, ignored = app.parse_args(tokens)
+    if db is None and workspace is None and not ephemeral:
+        # Environment defaults apply only when no flag chose the database, so an exported
+        # MP_WORKSPACE never clashes with an explicit --db (flags > environment).
+        db = Path(os.environ["MP_DB"]) if os.environ.get("MP_DB") else None
+        workspace = os.environ.get("MP_WORKSPACE") or None if db is None else None
     ctx = Context(
         account=account,
         workspace_name=workspace,
         db=db,
-        ephemeral=ephemeral or env_flag("MP_EPHEMERAL"),
+        ephemeral=ephemeral,
         demo=demo or env_flag("MP_DEMO"),
         format=format or _default_format(),
         quiet=quiet,
