@@ -154,3 +154,116 @@ class FakeEngage:
 @pytest.fixture
 def fake_engage() -> type[FakeEngage]:
     return FakeEngage
+
+
+# -- DuckDB-level helpers: the oracle (the dataset, deduplicated) and the stored table --------
+
+
+def _canonical(properties: Any) -> bytes:
+    return orjson.dumps(properties, option=orjson.OPT_SORT_KEYS)
+
+
+Row = tuple[str, Any, int, Any, Any, bytes]
+
+
+def expected_rows(dataset: Any, days: Any = None) -> list[Row]:
+    """The dataset's export lines, deduplicated as Mixpanel does (latest processed wins).
+
+    Rows are (event, distinct_id, utc ms, insert_id or None, mp_processing_time_ms,
+    canonical properties JSON); events without ``$insert_id`` are keyed on their content.
+    """
+    kept: dict[tuple[Any, ...], Row] = {}
+    for day in days if days is not None else dataset.days:
+        to_utc = dataset.to_utc(day)
+        body = dataset.export_lines(day, time_in_ms=True)
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            record = orjson.loads(line)
+            props = record["properties"]
+            distinct_id = props.get("distinct_id")
+            if distinct_id is not None and not isinstance(distinct_id, str):
+                distinct_id = orjson.dumps(distinct_id).decode()
+            insert_id = props.get("$insert_id")
+            canonical = _canonical(props)
+            time_ms = to_utc(int(props["time"]))
+            key = (record["event"], distinct_id, time_ms, insert_id or canonical)
+            row: Row = (
+                record["event"],
+                distinct_id,
+                time_ms,
+                insert_id,
+                props.get("mp_processing_time_ms"),
+                canonical,
+            )
+            old = kept.get(key)
+            if old is None or (row[4] or 0) > (old[4] or 0):
+                kept[key] = row
+    return sorted(kept.values(), key=_sort_key)
+
+
+def _sort_key(row: Row) -> tuple[Any, ...]:
+    return (row[2], row[0], row[1] or "", row[3] or "", row[5])
+
+
+def stored_rows(ws: Any, table: str = "events") -> list[Row]:
+    """The table's rows in the oracle's shape (synthetic insert ids read as None)."""
+    from mixpanel_data.store._sql import quote_ident
+
+    rows = ws.database.fetchall(
+        "SELECT event, distinct_id, epoch_ms(time), insert_id, mp_processing_time_ms, "
+        f"properties::VARCHAR FROM {quote_ident(table)}"
+    )
+    out: list[Row] = []
+    for event, distinct_id, time_ms, insert_id, processed, properties in rows:
+        synthetic = isinstance(insert_id, str) and insert_id.startswith("mpd-")
+        out.append(
+            (
+                event,
+                distinct_id,
+                int(time_ms),
+                None if synthetic else insert_id,
+                processed,
+                _canonical(orjson.loads(properties)),
+            )
+        )
+    return sorted(out, key=_sort_key)
+
+
+@pytest.fixture
+def oracle() -> Callable[..., list[Row]]:
+    return expected_rows
+
+
+@pytest.fixture
+def stored() -> Callable[..., list[Row]]:
+    return stored_rows
+
+
+@pytest.fixture
+def make_ws(tmp_path: Any, sleeps: Sleeps) -> Iterator[Callable[..., Any]]:
+    """``make_ws(emulator, name="db", **client_kwargs)``: a Workspace over the emulator."""
+    from mixpanel_data.workspace import Workspace
+
+    opened: list[Any] = []
+
+    def factory(emulator: Any, name: str = "db", **kwargs: Any) -> Any:
+        kwargs.setdefault("limits", RateLimits.unlimited())
+        kwargs.setdefault("sleep", sleeps)
+        client = MixpanelClient(
+            emulator.client_credentials(), transport=emulator.transport(), **kwargs
+        )
+        ws = Workspace(path=tmp_path / f"{name}.duckdb", client=client)
+        opened.append((ws, client))
+        return ws
+
+    yield factory
+    for ws, client in opened:
+        ws.close()
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_chunk_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk retries wait a jittered backoff for real; tests retry at once."""
+    monkeypatch.setattr("mixpanel_data._fetch_runner.backoff_delay", lambda attempt, rng: 0.0)
