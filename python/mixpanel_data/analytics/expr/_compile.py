@@ -269,12 +269,13 @@ class Compiler:
                     [na, nb], lambda v: finite_sql(f"({v[0]}) {op} ({v[1]})"), nullable=True
                 )
             else:
-                # Mixpanel docs: division by 0 is undefined (design choice: remainder too);
-                # fmod keeps the dividend's sign, as Mixpanel's remainder does.
+                # Mixpanel docs: division by 0 is undefined (design choice: remainder too).
+                # DuckDB's % on doubles keeps the dividend's sign, as Mixpanel's remainder
+                # does (its fmod() does not: fmod(-7, 3) is 2 there).
                 slots["n"] = combine(
                     [na, nb],
                     lambda v: (
-                        f"fmod({v[0]}, {v[1]})" if op == "%" else finite_sql(f"({v[0]}) / ({v[1]})")
+                        f"({v[0]}) % ({v[1]})" if op == "%" else finite_sql(f"({v[0]}) / ({v[1]})")
                     ),
                     guard=f"({nb.val}) <> 0",
                     nullable=True,

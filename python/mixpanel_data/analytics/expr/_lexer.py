@@ -23,7 +23,7 @@ class Token:
     integer: bool = False
 
 
-_NUMBER = re.compile(r"(?:[0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 # Longest first. '=' alone is accepted as '==': Mixpanel's own export scripts write
 # any(X, properties["k"], X="v") (Mixpanel docs, hot-shard-limits).
@@ -142,7 +142,7 @@ def tokenize(text: str) -> list[Token]:
         number = _NUMBER.match(text, i)
         if number is not None:
             literal = number.group()
-            integer = number.group(1) is None and number.group(2) is None
+            integer = literal.isdigit()
             tokens.append(Token("number", literal, i, integer=integer))
             i = number.end()
             if i < n and (_NAME.match(text, i) is not None):

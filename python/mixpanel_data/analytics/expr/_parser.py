@@ -61,6 +61,13 @@ __all__ = ["parse"]
 _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 _SOURCES = ("properties", "user", "event")
 _COMPARISONS = frozenset({"==", "!=", ">", ">=", "<", "<="})
+_ARTICLE = {
+    "string": "a string",
+    "number": "a number",
+    "list": "a list",
+    "object": "an object",
+    "datetime": "a datetime",
+}
 _FUNCTION_LIST = ", ".join([*FUNCTIONS, "any", "all"])
 
 
@@ -282,7 +289,7 @@ class _Parser:
             while self.is_op(","):
                 self.advance()
                 args.append(self.parse_or())
-        self.expect_op(")", f" to close {func}(")
+        self.expect_op(")", f" to close {func}(...)")
         fewest, most = FUNCTIONS[func]
         if not fewest <= len(args) <= most:
             wanted = str(fewest) if fewest == most else f"{fewest} or {most}"
@@ -310,25 +317,22 @@ class _Parser:
                 hint=f'e.g. {kind}(X, properties["list"], X == "value")',
             )
         self.advance()
-        self.expect_op(",", f" after the variable of {kind}(")
+        self.expect_op(",", f" after the variable of {kind}(...)")
         source = self.parse_or()
-        self.expect_op(",", f" after the list of {kind}(")
+        self.expect_op(",", f" after the list of {kind}(...)")
         self.scope.append(var.text)
         try:
             predicate = self.parse_or()
         finally:
             self.scope.pop()
-        self.expect_op(")", f" to close {kind}(")
+        self.expect_op(")", f" to close {kind}(...)")
         return Quantifier(
             "any" if kind == "any" else "all", var.text, source, predicate, pos=tok.pos
         )
 
 
 def _number(text: str, integer: bool, pos: int) -> Number:
-    value = float(text)
-    if integer and not -(2**63) <= int(text) < 2**64:
-        integer = False  # read as a double, like JSON integers out of the 64-bit range
-    return Number(value, integer, pos=pos)
+    return Number(float(text), integer, pos=pos)
 
 
 def _walk(expr: Expr) -> Iterator[Expr]:
@@ -353,10 +357,10 @@ def check_types(expr: Expr, text: str) -> None:
             for side, operand in (("left", node.left), ("right", node.right)):
                 types = static_types(operand)
                 if not types & {"boolean", "undefined"}:
-                    kinds = " or ".join(sorted(types))
+                    kinds = " or ".join(_ARTICLE.get(t, t) for t in sorted(types))
                     raise ExpressionError(
                         f"'{node.op}' needs boolean operands, but its {side} operand"
-                        f" ({to_source(operand)}) is a {kinds} at position {operand.pos}",
+                        f" ({to_source(operand)}) is {kinds} at position {operand.pos}",
                         expression=text,
                         position=operand.pos,
                         hint='compare the value explicitly, e.g. x == "v", or cast it with'

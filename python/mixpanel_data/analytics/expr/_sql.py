@@ -211,6 +211,8 @@ def timestamp_sql(value: dt.datetime) -> str:
 
 def json_path(key: str) -> str:
     """The DuckDB JSON path (as a SQL literal) selecting the top-level key ``key``."""
+    if not key:
+        return "'/'"  # DuckDB's $."" is a syntax error; the JSON pointer "/" is the "" key.
     escaped = key.replace("\\", "\\\\").replace('"', '\\"')
     return string_sql(f'$."{escaped}"')
 

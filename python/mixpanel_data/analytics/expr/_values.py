@@ -96,11 +96,6 @@ DATETIME_PATTERN: Final = (
 )
 _DATETIME_RE = re.compile(DATETIME_PATTERN)
 
-# 2**63 and 2**64: DuckDB's JSON reads integers in [-2**63, 2**64) as integers, others as
-# doubles; canonical_json follows it.
-_INT_MIN = -(2**63)
-_INT_END = 2**64
-
 
 def type_name(value: Any) -> str:
     """The expression-language type of a normalised value."""
@@ -228,9 +223,7 @@ def canonical_json(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        if _INT_MIN <= value < _INT_END:
-            return str(value)
-        return _json_double(float(value))
+        return str(value)  # DuckDB keeps an integer's digits, even past 64 bits
     if isinstance(value, float):
         return _json_double(value)
     if isinstance(value, str):
