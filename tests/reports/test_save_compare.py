@@ -131,3 +131,11 @@ def test_unsaved_funnel_fetches_what_it_needs_then_computes_locally(events_file,
         none = ws.funnel(["Sign Up", "Purchase"], from_date=FROM, to_date=TO, fetch=False)
         assert len(ws.fetched) == 1
         assert none.steps[0].users == result.steps[0].users
+
+
+def test_df_is_the_same_frame_in_pandas(ws) -> None:
+    result = ws.retention("Sign Up", from_date=FROM, to_date=FROM, periods=2, local=True)
+    frame = result.df
+    assert list(frame.columns) == result.pl.columns
+    assert len(frame) == result.pl.height
+    assert frame["users"].tolist() == result.pl["users"].to_list()
