@@ -13,6 +13,7 @@ import contextlib
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +45,14 @@ class _HTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:  # noqa: ARG002
+        # socketserver would print the traceback to stderr; the library only logs. A client
+        # resetting an idle keep-alive connection is routine, not an error of the emulator.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("emulator server: %s dropped the connection", client_address)
+            return
+        log.exception("emulator server: failed serving %s", client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
