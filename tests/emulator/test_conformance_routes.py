@@ -9,7 +9,11 @@ is tolerated. The Raw Export API is ``/api/2.0/export`` only.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import socket
+import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -356,3 +360,26 @@ def test_reading_only_the_first_day_of_a_dated_export(client: httpx.Client) -> N
     start = dt.datetime(2024, 3, 3, tzinfo=dt.UTC).timestamp()
     assert body
     assert all(start <= r["properties"]["time"] < start + 86_400 for r in body)
+
+
+@pytest.mark.network
+def test_a_client_resetting_an_idle_connection_prints_nothing(
+    shared_emulator: Emulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The library never prints: a reset keep-alive connection is only logged (debug)."""
+    token = base64.b64encode(f"{DEMO_USERNAME}:{DEMO_SECRET}".encode()).decode()
+    with serve(shared_emulator) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(
+            b"GET /api/query/funnels/list?project_id=%d HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Basic %s\r\n\r\n" % (DEMO_PROJECT_ID, token.encode())
+        )
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        # Let the server block on reading the next request, then reset the connection.
+        time.sleep(0.2)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        time.sleep(0.2)
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out == ""
