@@ -51,12 +51,15 @@ def local_options(
         if not args and opts.get("steps") is None:
             opts["steps"] = list(live.events)
     elif isinstance(live, InsightsResult):
-        if opts.get("events") is None:
-            opts["events"] = list(dict.fromkeys(row.labels[0] for row in live.rows if row.labels))
-        opts.setdefault("from_date", live.from_date)
-        opts.setdefault("to_date", live.to_date)
-        if "by" not in opts:
-            opts["by"] = infer_unit([row.date for row in live.rows], live.from_date)
-        if "group_by" not in opts and len(live.headers) > 1:
-            opts["group_by"] = live.headers[1]
+        # Unset (None) options take the live answer's definition.
+        learned = {
+            "events": list(dict.fromkeys(row.labels[0] for row in live.rows if row.labels)),
+            "from_date": live.from_date,
+            "to_date": live.to_date,
+            "by": infer_unit([row.date for row in live.rows], live.from_date),
+            "group_by": live.headers[1] if len(live.headers) > 1 else None,
+        }
+        for name, value in learned.items():
+            if opts.get(name) is None:
+                opts[name] = value
     return args, opts

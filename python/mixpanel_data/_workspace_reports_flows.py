@@ -318,7 +318,7 @@ class _FlowReportsMixin(_ReportsMixin):
         events: Sequence[str] | None = None,
         from_date: dt.date | str | None = None,
         to_date: dt.date | str | None = None,
-        by: Literal["hour", "day", "week", "month"] = "day",
+        by: Literal["hour", "day", "week", "month"] | None = None,
         measure: Literal["count", "unique", "average"] = "count",
         group_by: str | None = None,
         local: bool = False,
@@ -328,15 +328,18 @@ class _FlowReportsMixin(_ReportsMixin):
         """A saved Insights report (live), or the same report computed locally.
 
         Mixpanel's API runs a saved report by its id but does not describe it, so the
-        local computation needs the report's definition: ``events``, the dates, ``by``,
-        ``measure`` and ``group_by`` (one breakdown property).
+        local computation needs the report's definition: ``events``, the dates, ``by``
+        (default ``day``), ``measure`` and ``group_by`` (one breakdown property). With
+        :meth:`compare`, what is left unset is taken from the live answer (but not the
+        measure: pass ``measure="unique"`` for a report of unique users).
 
         Returns
         -------
         InsightsResult
             One row per event (× breakdown value) × date.
         """
-        check_choice(by, "by", ("hour", "day", "week", "month"))
+        unit = by or "day"
+        check_choice(unit, "by", ("hour", "day", "week", "month"))
         check_choice(measure, "measure", ("count", "unique", "average"))
         if not local and bookmark_id is None:
             raise ValidationError(
@@ -354,7 +357,7 @@ class _FlowReportsMixin(_ReportsMixin):
             events=tuple(check_names(events, "events")) if events is not None else None,
             from_date=start,
             to_date=end,
-            unit=by,
+            unit=unit,
             measure=measure,
             group_by=_optional_group(group_by),
         )

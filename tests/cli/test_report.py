@@ -195,6 +195,16 @@ def test_local_and_compare(run_cli, demo_db) -> None:
     assert "contradict" in err
 
 
+@pytest.mark.parametrize(("bookmark", "extra"), [("41002", ["--measure", "unique"]), ("41003", [])])
+def test_insights_compare_learns_the_definition(run_cli, demo_db, bookmark, extra) -> None:
+    cmp = run_json(
+        run_cli, "--db", str(demo_db), "report", "insights", bookmark, *extra, "--compare"
+    )
+    assert cmp["differing_rows"] == 0
+    assert cmp["rows"]
+    assert all(row["agree"] for row in cmp["rows"])
+
+
 def test_save_as_then_query(run_cli, demo_db, tmp_path) -> None:
     db = tmp_path / "copy.duckdb"
     db.write_bytes(demo_db.read_bytes())

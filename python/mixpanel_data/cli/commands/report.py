@@ -369,7 +369,7 @@ def insights(
     event: list[str] | None = None,
     from_date: Annotated[dt.date | None, Parameter(name="--from")] = None,
     to_date: To = None,
-    by: Literal["hour", "day", "week", "month"] = "day",
+    by: Literal["hour", "day", "week", "month"] | None = None,
     measure: CountMeasure = "count",
     group_by: str | None = None,
     opts: ReportOptions = _DEFAULT,
@@ -392,7 +392,7 @@ def insights(
     to_date
         Local: last day (default: today).
     by
-        Local: the time bucket.
+        Local: the time bucket (default: day; with --compare, the live answer's).
     measure
         Local: count, unique or average.
     group_by
