@@ -210,10 +210,11 @@ def plan_events(
     client: MixpanelClient,
     completed: Mapping[dt.date, dt.datetime | None],
     wallclock: Callable[[], float] = time.time,
+    today: dt.date | None = None,
 ) -> FetchPlan:
     """What :func:`fetch_events` would do, without any request (``--dry-run``)."""
     zone = export_zone(client.credentials)
-    today = _today(zone, wallclock)
+    today = today or _today(zone, wallclock)
     to_date = spec.to_date or today
     plan = plan_days(
         spec.from_date,
@@ -260,6 +261,7 @@ def fetch_events(
     wallclock: Callable[[], float] = time.time,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
+    today: dt.date | None = None,
 ) -> FetchResult:
     """Fetch events into the sink's table, one export day per transaction.
 
@@ -276,6 +278,8 @@ def fetch_events(
     wallclock, clock, sleep
         Injected for tests: "now" (to know today), elapsed time, and the wait between
         attempts of a failed day.
+    today
+        The server's today, when it is not the real one (the demo emulator's).
 
     Returns
     -------
@@ -294,7 +298,7 @@ def fetch_events(
     """
     started = clock()
     zone = export_zone(client.credentials)
-    today = _today(zone, wallclock)
+    today = today or _today(zone, wallclock)
     to_date = spec.to_date or today
     filters = spec.filters
     replace = spec.mode == "replace"

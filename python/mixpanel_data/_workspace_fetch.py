@@ -40,6 +40,14 @@ def _tuple(values: Sequence[str] | str | None) -> tuple[str, ...] | None:
 class _FetchMixin(WorkspaceCore):
     """Fetching Mixpanel events and profiles into the local database."""
 
+    def _server_today(self) -> dt.date | None:
+        """The demo emulator's "today" (its data ends there); ``None`` for Mixpanel."""
+        if not self.demo:
+            return None
+        from mixpanel_data.emulator import demo_emulator
+
+        return demo_emulator().today
+
     def _events_spec(
         self,
         from_date: dt.date,
@@ -157,7 +165,9 @@ class _FetchMixin(WorkspaceCore):
             time_in_ms=spec.time_in_ms,
             source=spec.source,
         )
-        return fetch_events(spec, client=client, sink=store, on_progress=on_progress)
+        return fetch_events(
+            spec, client=client, sink=store, on_progress=on_progress, today=self._server_today()
+        )
 
     def plan_fetch_events(
         self,
@@ -195,7 +205,12 @@ class _FetchMixin(WorkspaceCore):
         store = EventsStore(
             self.database, spec.table, credentials=client.credentials, time_in_ms=True
         )
-        return plan_events(spec, client=client, completed=store.completed(spec.filters))
+        return plan_events(
+            spec,
+            client=client,
+            completed=store.completed(spec.filters),
+            today=self._server_today(),
+        )
 
     def _users_spec(
         self,
