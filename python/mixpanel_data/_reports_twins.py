@@ -48,7 +48,10 @@ def local_options(
     """The arguments of the local run of a report whose live answer is ``live``."""
     opts = dict(options)
     if isinstance(live, FunnelResult):
-        if not args and opts.get("steps") is None:
+        given = args[0] if args else opts.get("steps")
+        if given is None:
+            # A saved funnel's steps come from the live answer.
+            args = args[1:]
             opts["steps"] = list(live.events)
     elif isinstance(live, InsightsResult):
         # Unset (None) options take the live answer's definition.
