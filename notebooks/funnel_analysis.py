@@ -150,7 +150,8 @@ def _(mo):
     ## Does conversion change over the month?
 
     Entrants per week and the share of them that purchased (`by="week"` splits the funnel by
-    the week users entered it).
+    the week users entered it). A user enters once, at their first item view of the range, so
+    later weeks hold only users new to the funnel.
     """)
     return
 
@@ -158,17 +159,23 @@ def _(mo):
 @app.cell
 def _(FROM_DATE, STEPS, TO_DATE, alt, fetched, mo, pl, window, ws):
     fetched
+    _weekly = ws.funnel(
+        STEPS,
+        from_date=FROM_DATE,
+        to_date=TO_DATE,
+        window=f"{window.value}d",
+        by="week",
+        local=True,
+    ).pl
     weekly = (
-        ws.funnel(
-            STEPS,
-            from_date=FROM_DATE,
-            to_date=TO_DATE,
-            window=f"{window.value}d",
-            by="week",
-            local=True,
+        _weekly.filter(pl.col("step") == 1)
+        .select("date", pl.col("users").alias("entered"))
+        .join(
+            _weekly.filter(pl.col("step") == len(STEPS)).select(
+                "date", pl.col("users").alias("purchased"), "conversion_rate"
+            ),
+            on="date",
         )
-        .pl.filter(pl.col("step") == len(STEPS))
-        .select("date", "users", "conversion_rate")
     )
     mo.vstack(
         [
@@ -179,7 +186,12 @@ def _(FROM_DATE, STEPS, TO_DATE, alt, fetched, mo, pl, window, ws):
                 .encode(
                     x=alt.X("date:T", title="Week of entry"),
                     y=alt.Y("conversion_rate:Q", title="Purchased", axis=alt.Axis(format="%")),
-                    tooltip=["date:T", "users:Q", alt.Tooltip("conversion_rate:Q", format=".1%")],
+                    tooltip=[
+                        "date:T",
+                        "entered:Q",
+                        "purchased:Q",
+                        alt.Tooltip("conversion_rate:Q", format=".1%"),
+                    ],
                 )
                 .properties(title="Conversion by week of entry", width=640)
             ),

@@ -195,8 +195,10 @@ def _(mo):
     mo.md(r"""
     ## Who are the retained users?
 
-    SQL over the local tables: sign-ups of the month, with how many distinct days each was
-    active afterwards, by plan.
+    SQL over the local table: sign-ups of the month, with how many distinct days each was
+    active afterwards, by plan. The plan is read from the raw `properties` JSON, where every
+    property keeps its exact name (the typed columns are named after the properties too, but
+    SQL names are case-insensitive, so a project with both `plan` and `Plan` gets `plan_2`).
     """)
     return
 
@@ -206,7 +208,7 @@ def _(fetched, ws):
     fetched
     ws.query_pl("""
         WITH signups AS (
-            SELECT distinct_id, min(time) AS signed_up, any_value(plan) AS plan
+            SELECT distinct_id, min(time) AS signed_up, any_value(properties->>'plan') AS plan
             FROM events
             WHERE event = 'Sign Up'
             GROUP BY 1
