@@ -233,9 +233,9 @@ class WorkspaceCore:
             from mixpanel_data.api import MixpanelClient
 
             if self._demo:
-                from mixpanel_data.emulator import demo_transport
+                from mixpanel_data.emulator import demo_client
 
-                self._client = MixpanelClient(self.credentials, transport=demo_transport())
+                self._client = demo_client()
             else:
                 self._client = MixpanelClient(self.credentials)
             self._owns_client = True

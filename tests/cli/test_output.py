@@ -132,3 +132,9 @@ def test_every_format_renders_an_empty_result(fmt: str) -> None:
         assert json.loads(text) == []
     else:
         assert "Sign Up" not in text
+
+
+def test_table_keeps_ids_without_thousands_separators() -> None:
+    text = _render(pl.DataFrame({"funnel_id": [7509], "count": [12453]}), "table")
+    assert "7509" in text
+    assert "12,453" in text

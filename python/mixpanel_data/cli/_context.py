@@ -100,16 +100,12 @@ class Context:
 
     def make_client(self) -> MixpanelClient:
         """A Mixpanel client for the resolved credentials (the in-process emulator with --demo)."""
-        from mixpanel_data.api import MixpanelClient, RateLimits
+        from mixpanel_data.api import MixpanelClient
 
         if self.demo:
-            from mixpanel_data.emulator import demo_transport
+            from mixpanel_data.emulator import demo_client
 
-            # The in-process emulator has no budget to protect: Mixpanel's 60/hour would
-            # only stall the demo.
-            return MixpanelClient(
-                self.credentials(), transport=demo_transport(), limits=RateLimits.unlimited()
-            )
+            return demo_client()
         return MixpanelClient(self.credentials())
 
     def close(self) -> None:

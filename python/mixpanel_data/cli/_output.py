@@ -98,13 +98,19 @@ def _csv_field(text: str) -> str:
     return text
 
 
-def _table_cell(value: Any) -> str:
+def _is_identifier_column(name: str) -> bool:
+    # Ids and years read wrong with thousands separators (funnel 7,509; cohort 1,000).
+    lowered = name.lower()
+    return lowered.endswith(("id", "_ms")) or lowered in {"year", "page"}
+
+
+def _table_cell(value: Any, *, grouped: bool = True) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"{value:,}"
+        return f"{value:,}" if grouped else str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             return "—"
@@ -132,8 +138,9 @@ def _write_table(
             _is_number(r[index]) or r[index] is None for r in materialized
         )
         table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    grouped = [not _is_identifier_column(name) for name in columns]
     for row in materialized:
-        table.add_row(*(_table_cell(v) for v in row))
+        table.add_row(*(_table_cell(v, grouped=g) for v, g in zip(row, grouped, strict=True)))
     console = Console(file=out, soft_wrap=False, highlight=False, emoji=False, markup=False)
     console.print(table)
 

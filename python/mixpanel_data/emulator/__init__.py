@@ -38,7 +38,12 @@ from mixpanel_data.emulator._dataset_types import (
     SavedCohort,
     SavedFunnel,
 )
-from mixpanel_data.emulator._demo import demo_credentials, demo_emulator, demo_transport
+from mixpanel_data.emulator._demo import (
+    demo_client,
+    demo_credentials,
+    demo_emulator,
+    demo_transport,
+)
 from mixpanel_data.emulator._faults import Fault, FaultKind, Faults, FiredFault
 from mixpanel_data.emulator._ratelimit import Limits
 from mixpanel_data.emulator._server import EmulatorServer, serve
@@ -64,6 +69,7 @@ __all__ = [
     "SavedCohort",
     "SavedFunnel",
     "demo_accounts",
+    "demo_client",
     "demo_credentials",
     "demo_emulator",
     "demo_transport",

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     import httpx
 
     from mixpanel_data._credentials import Credentials
+    from mixpanel_data.api import MixpanelClient
     from mixpanel_data.emulator._app import Emulator
 
-__all__ = ["demo_credentials", "demo_emulator", "demo_transport"]
+__all__ = ["demo_client", "demo_credentials", "demo_emulator", "demo_transport"]
 
 _lock = threading.Lock()
 _emulator: Emulator | None = None
@@ -54,3 +55,16 @@ def demo_transport() -> httpx.BaseTransport:
         if _transport is None:
             _transport = emulator.transport()
         return _transport
+
+
+def demo_client() -> MixpanelClient:
+    """A :class:`MixpanelClient` wired to the in-process demo emulator.
+
+    It runs without Mixpanel's rate budget: the emulator has nothing to protect, and the
+    60-queries-per-hour default would only stall a demo or a notebook session.
+    """
+    from mixpanel_data.api import MixpanelClient, RateLimits
+
+    return MixpanelClient(
+        demo_credentials(), transport=demo_transport(), limits=RateLimits.unlimited()
+    )
