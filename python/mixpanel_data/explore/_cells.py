@@ -177,9 +177,16 @@ alt.Chart(funnel.pl.with_columns(label=pl.format("{}. {}", "step", "event")))
 
 _J_RETENTION = """
 # Of the users whose first `steps[0]` fell on each day (a cohort), the share that came back
-# (did any event) 1, 2, ... 7 days later.
+# 1, 2, ... 7 days later: did any event, or, when only EVENTS were fetched, the last step.
+comeback = steps[-1] if EVENTS else None
 retention = ws.retention(
-    steps[0], from_date=FROM_DATE, to_date=TO_DATE, by="day", periods=7, local=True
+    steps[0],
+    return_event=comeback,
+    from_date=FROM_DATE,
+    to_date=TO_DATE,
+    by="day",
+    periods=7,
+    local=True,
 )
 retention.pl
 """
@@ -199,7 +206,7 @@ alt.Chart(retention.pl)
         alt.Tooltip("rate:Q", format=".1%"),
     ],
 )
-.properties(title=f"Retention after {steps[0]}", width=640)
+.properties(title=f"Back to {comeback or 'any event'} after {steps[0]}", width=640)
 """
 
 
@@ -300,9 +307,16 @@ funnel = ws.funnel(steps, from_date=FROM_DATE, to_date=TO_DATE, local=True)
 
 _M_RETENTION = """
 # Of the users whose first `steps[0]` fell on each day (a cohort), the share that came back
-# (did any event) 1, 2, ... 7 days later.
+# 1, 2, ... 7 days later: did any event, or, when only EVENTS were fetched, the last step.
+comeback = steps[-1] if EVENTS else None
 retention = ws.retention(
-    steps[0], from_date=FROM_DATE, to_date=TO_DATE, by="day", periods=7, local=True
+    steps[0],
+    return_event=comeback,
+    from_date=FROM_DATE,
+    to_date=TO_DATE,
+    by="day",
+    periods=7,
+    local=True,
 )
 """
 
