@@ -219,6 +219,9 @@ class UsersStore:
         """Upsert one page of profiles."""
         if self._decoder is None:
             raise RuntimeError("UsersStore.write() before begin()")
+        if not profiles:
+            # The documented loop may end with an empty page: nothing to store.
+            return ChunkStats()
         batch = self._decoder.decode(profiles)
         with self._database.writing() as con:
             stats = write_users(con, self._target, [batch], source=self._source)
