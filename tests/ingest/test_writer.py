@@ -106,6 +106,7 @@ def test_duplicates_keep_the_latest_processed_copy(
     stats = store(con, decoder, line("Buy", **key, mp_processing_time_ms=5, v="stale"))
     assert (stats.rows_added, stats.rows_updated, stats.duplicates_dropped) == (0, 0, 1)
     assert select(con, "SELECT v FROM events") == [("late",)]
+    assert select(con, "SELECT rows FROM _mp_tables WHERE name = 'events'") == [(1,)]
 
 
 def test_the_same_insert_id_on_different_events_is_kept(

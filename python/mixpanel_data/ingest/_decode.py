@@ -159,7 +159,7 @@ class EventDecoder(FlatteningDecoder):
         if self.timezone is not None:
             # Legacy projects export project-local wall time as if it were UTC.
             stamp = f"timezone('UTC', timezone({quote_literal(self.timezone)}, {stamp}))"
-        time = f"CASE WHEN {millis} IS NULL THEN error('{TIME_MARKER}') ELSE {stamp} END"
+        time = f"coalesce({stamp}, error('{TIME_MARKER}'))"
         # CASE, not coalesce: only rows without $insert_id pay for hashing their properties.
         insert_id = (
             f"CASE WHEN {value['$insert_id']} IS NULL "

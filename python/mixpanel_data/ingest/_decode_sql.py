@@ -9,7 +9,7 @@ one struct field per key, and are classified and cast with the expressions below
 from __future__ import annotations
 
 from mixpanel_data.ingest._sql import json_pointer, quote_literal
-from mixpanel_data.ingest._types import ColumnType, Kind, allowed_kinds
+from mixpanel_data.ingest._types import ColumnType, Kind
 
 __all__ = [
     "DRIFT_MARKER",
@@ -72,24 +72,40 @@ def cast_expr(value: str, column_type: ColumnType) -> str:
     return f"TRY_CAST({value}::VARCHAR AS {column_type.value})"
 
 
-def checked_cast_expr(value: str, column_type: ColumnType, position: int) -> str:
+def checked_cast_expr(value: str, column_type: ColumnType, kinds: Kind, position: int) -> str:
     """Like :func:`cast_expr`, but raise :data:`DRIFT_MARKER` when a value does not fit.
 
-    ``position`` goes into the error so the decoder knows which column drifted.
+    "Fits" means its kind is already among ``kinds`` (the kinds the column has seen): a value
+    of a new kind sends the block back to classification, so the decoder's record of kinds
+    stays exact (the writer relies on it to widen without losing digits). The checks are
+    written out rather than through ``_mp_kind`` to keep the per-block query cheap to plan.
+    ``position`` goes into the error for debugging.
     """
     fail = f"error('{DRIFT_MARKER}{position}')"
+    text = f"{value}::VARCHAR"
     if column_type is ColumnType.JSON:
         return value
     if column_type is ColumnType.VARCHAR:
         # Any scalar fits VARCHAR; only a list or an object would need JSON.
+        return f"CASE WHEN ascii({text}) IN (123, 91) THEN {fail} ELSE {cast_expr(value, column_type)} END"
+    if column_type is ColumnType.BOOLEAN:
         return (
-            f"CASE WHEN ascii({value}::VARCHAR) IN (123, 91) THEN {fail} "
-            f"ELSE {cast_expr(value, column_type)} END"
+            f"CASE WHEN {value} IS NULL THEN NULL WHEN {text} = 'true' THEN true "
+            f"WHEN {text} = 'false' THEN false ELSE {fail} END"
         )
-    misfit = Kind(127) & ~allowed_kinds(column_type)
+    if column_type is ColumnType.BIGINT:
+        digits = "1,19" if kinds & Kind.WIDE_INT else "1,15"
+        return (
+            f"CASE WHEN {value} IS NULL THEN NULL "
+            f"WHEN regexp_full_match({text}, '-?[0-9]{{{digits}}}') "
+            f"THEN coalesce(TRY_CAST({text} AS BIGINT), {fail}) ELSE {fail} END"
+        )
+    # DOUBLE: any number except an integer too long to be exact as a double.
     return (
-        f"CASE WHEN (_mp_kind({value}) & {misfit.value}) <> 0 THEN {fail} "
-        f"ELSE {cast_expr(value, column_type)} END"
+        f"CASE WHEN {value} IS NULL THEN NULL "
+        f"WHEN ascii({text}) IN (34, 116, 102, 123, 91) THEN {fail} "
+        f"WHEN length({text}) > 15 AND regexp_full_match({text}, '-?[0-9]+') THEN {fail} "
+        f"ELSE coalesce(TRY_CAST({text} AS DOUBLE), {fail}) END"
     )
 
 

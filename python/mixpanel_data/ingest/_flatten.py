@@ -269,7 +269,7 @@ class FlatteningDecoder(abc.ABC):
         for i, column in enumerate(columns):
             value = values[column.key]
             expr = (
-                checked_cast_expr(value, column.type, i)
+                checked_cast_expr(value, column.type, column.kinds, i)
                 if column.key in checked
                 else cast_expr(value, column.type)
             )

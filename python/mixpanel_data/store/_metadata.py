@@ -146,17 +146,40 @@ def update_table_record(
     kind: str,
     source: Mapping[str, Any] | None = None,
     time_column: str | None = None,
+    change: tuple[int, dt.datetime | None, dt.datetime | None] | None = None,
     now: dt.datetime | None = None,
 ) -> int:
     """Refresh ``table``'s registry row (row count, time range); return the row count.
 
-    ``source`` replaces the recorded fetch parameters when given (kept otherwise).
-    ``time_column`` names the column whose range becomes ``first_time``/``last_time``.
+    Parameters
+    ----------
+    kind
+        ``events``, ``users`` or ``report``.
+    source
+        Replaces the recorded fetch parameters when given (kept otherwise).
+    time_column
+        The column whose range becomes ``first_time``/``last_time``.
+    change
+        ``(rows added, lowest time, highest time)`` of what was just written: when the table
+        already has a registry row, it is updated from these instead of scanning the table
+        (writes only add rows, and deduplication keeps one copy of each time).
+    now
+        The ``updated_at`` stamp (default: now, UTC).
     """
     from mixpanel_data.ingest._sql import quote_ident
 
+    stamp = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    existing = con.execute(
+        "SELECT created_at, source, rows, first_time, last_time FROM _mp_tables WHERE name = ?",
+        [table],
+    ).fetchall()
     quoted = quote_ident(table)
-    if time_column is not None:
+    if existing and change is not None and existing[0][2] is not None:
+        added, low, high = change
+        rows = int(existing[0][2]) + added
+        first = min((t for t in (existing[0][3], low) if t is not None), default=None)
+        last = max((t for t in (existing[0][4], high) if t is not None), default=None)
+    elif time_column is not None:
         column = quote_ident(time_column)
         rows, first, last = con.execute(
             f"SELECT count(*), min({column}), max({column}) FROM {quoted}"  # noqa: S608 - quoted identifiers
@@ -164,20 +187,15 @@ def update_table_record(
     else:
         rows = con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0]  # noqa: S608 - quoted identifier
         first = last = None
-    stamp = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    existing = con.execute(
-        "SELECT created_at, source FROM _mp_tables WHERE name = ?", [table]
-    ).fetchall()
     created = existing[0][0] if existing else stamp
     source_text = (
         orjson.dumps(dict(source), option=orjson.OPT_SORT_KEYS).decode()
         if source is not None
         else (existing[0][1] if existing else None)
     )
-    con.execute("DELETE FROM _mp_tables WHERE name = ?", [table]).fetchall()
     con.execute(
-        "INSERT INTO _mp_tables (name, kind, source, rows, first_time, last_time, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO _mp_tables (name, kind, source, rows, first_time, last_time, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [table, kind, source_text, rows, first, last, created, stamp],
     ).fetchall()
     return int(rows)

@@ -226,7 +226,7 @@ def write_events_chunk(
             fetched_at=_utc_now(),
         )
         table_rows = update_table_record(
-            con, table, kind="events", source=source, time_column="time"
+            con, table, kind="events", source=source, time_column="time", change=(added, low, high)
         )
     return WriteStats(
         rows_received=rows_received,

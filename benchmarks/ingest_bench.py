@@ -1,0 +1,202 @@
+"""Ingest benchmark: DuckDB's own NDJSON readers (the ceiling) vs the mixpanel_data pipeline.
+
+Run by hand (not part of the tests)::
+
+    .venv/bin/python benchmarks/ingest_bench.py              # 1M events
+    .venv/bin/python benchmarks/ingest_bench.py --events 5000000 --only pipeline
+
+Generates synthetic export NDJSON (``benchmarks/ingest_data.py``: ~100 keys, 8 drifting types,
+0.5% duplicates) once into ``--dir``, then runs every mode in a fresh subprocess writing a
+fresh on-disk DuckDB file, and reports events/s, the ratio to each ceiling and the peak RSS
+(``ru_maxrss`` of the subprocess).
+
+Modes
+-----
+objects
+    ``CREATE TABLE AS SELECT * FROM read_ndjson_objects(file)``: one JSON column per line.
+jsoncol
+    ``read_ndjson(file, columns={event: VARCHAR, properties: JSON})``.
+auto_full
+    ``read_ndjson(file, sample_size=-1)``: DuckDB's drift-safe auto-flattening (properties
+    become one STRUCT column).
+pipeline
+    mixpanel_data: the file read in 1 MiB chunks (as an HTTP body would arrive), split,
+    decoded and stored in 30 chunks ("days"), each with ``write_events_chunk`` (one
+    transaction, dedup, fetch log) into the flattened table.
+pipeline_prefetch
+    The same, decoding one batch ahead in a thread (``prefetch``) so decode and insert overlap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+HERE = Path(__file__).resolve().parent
+CEILINGS = ("objects", "jsoncol", "auto_full")
+PIPELINES = ("pipeline", "pipeline_prefetch")
+CHUNK = 1 << 20
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ceiling(mode: str, src: Path, db: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    path = str(src).replace("'", "''")
+    query = {
+        "objects": f"SELECT * FROM read_ndjson_objects('{path}')",
+        "jsoncol": f"SELECT * FROM read_ndjson('{path}', columns={{event: 'VARCHAR', properties: 'JSON'}})",
+        "auto_full": f"SELECT * FROM read_ndjson('{path}', sample_size=-1)",
+    }[mode]
+    con.execute(f"CREATE TABLE t AS {query}").fetchall()
+    rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    con.close()
+    return int(rows)
+
+
+def _day_slices(src: Path, days: int) -> list[tuple[int, int]]:
+    size = src.stat().st_size
+    edges = [0]
+    with src.open("rb") as fh:
+        for i in range(1, days):
+            fh.seek(size * i // days)
+            fh.readline()
+            edges.append(fh.tell())
+    edges.append(size)
+    return list(itertools.pairwise(edges))
+
+
+def _read(src: Path, start: int, end: int) -> Iterator[bytes]:
+    with src.open("rb") as fh:
+        fh.seek(start)
+        left = end - start
+        while left > 0:
+            chunk = fh.read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+
+
+def _pipeline(mode: str, src: Path, db: Path, batch_lines: int) -> int:
+    import duckdb
+
+    from mixpanel_data.ingest import EventDecoder, iter_event_batches, prefetch
+    from mixpanel_data.store._writer import write_events_chunk
+
+    con = duckdb.connect(str(db))
+    day0 = dt.date(2024, 6, 1)
+    with EventDecoder(time_in_ms=False) as decoder:
+        for n, (start, end) in enumerate(_day_slices(src, 30)):
+            batches = iter_event_batches(_read(src, start, end), decoder, batch_lines=batch_lines)
+            if mode == "pipeline_prefetch":
+                batches = prefetch(batches)
+            write_events_chunk(con, "events", batches, day=day0 + dt.timedelta(days=n), filters={})
+    rows = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    con.close()
+    return int(rows)
+
+
+def run_one(mode: str, src: Path, db: Path, batch_lines: int) -> None:
+    """Run one mode in this process and print one JSON line."""
+    if db.exists():
+        db.unlink()
+    started = time.perf_counter()
+    rows = _ceiling(mode, src, db) if mode in CEILINGS else _pipeline(mode, src, db, batch_lines)
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "rows": rows,
+                "seconds": seconds,
+                "rss_mb": _rss_mb(),
+                "db_mb": db.stat().st_size / 2**20,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/mp-ingest-bench"))
+    parser.add_argument("--only", nargs="*", default=[*CEILINGS, *PIPELINES])
+    parser.add_argument("--batch-lines", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    src = args.dir / f"events_{args.events}.ndjson"
+    if args.run:
+        run_one(args.run, src, args.dir / f"{args.run}.duckdb", args.batch_lines)
+        return
+    if not src.exists():
+        sys.path.insert(0, str(HERE))
+        from ingest_data import generate
+
+        print(f"generating {src} ...", flush=True)
+        generate(src, args.events)
+    results: dict[str, list[dict[str, float]]] = {}
+    for _ in range(args.repeat):
+        for mode in args.only:
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--events",
+                    str(args.events),
+                    "--dir",
+                    str(args.dir),
+                    "--batch-lines",
+                    str(args.batch_lines),
+                    "--run",
+                    mode,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            results.setdefault(mode, []).append(result)
+            print(f"  {mode}: {result['rows']} rows in {result['seconds']:.1f}s", flush=True)
+    median = {m: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for m, r in results.items()}
+    print(
+        f"\n{args.events} events, {src.stat().st_size / args.events:.0f} bytes/event, "
+        f"batch {args.batch_lines} lines"
+    )
+    print(
+        "| mode | events/s | "
+        + " | ".join(f"÷ {c}" for c in CEILINGS if c in median)
+        + " | peak RSS | DB size |"
+    )
+    print("|---|---:|" + "---:|" * len([c for c in CEILINGS if c in median]) + "---:|---:|")
+    for mode, r in median.items():
+        rate = args.events / r["seconds"]
+        ratios = " | ".join(
+            f"{rate / (args.events / median[c]['seconds']):.2f}" for c in CEILINGS if c in median
+        )
+        print(
+            f"| {mode} | {rate / 1000:.0f}k | {ratios} | {r['rss_mb']:.0f} MB | {r['db_mb']:.0f} MB |"
+        )
+
+
+if __name__ == "__main__":
+    main()
