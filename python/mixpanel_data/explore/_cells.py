@@ -112,19 +112,21 @@ fetched.pl
 """
 
 _DAILY_SQL = """
+    # `time` is UTC, so these are UTC days.
     daily = ws.query_pl(
-        \"\"\"
+        f\"\"\"
         SELECT CAST(time AS DATE) AS day, event, count(*) AS events,
                count(DISTINCT distinct_id) AS users
         FROM events
+        WHERE time >= '{FROM_DATE}' AND time < '{TO_DATE + dt.timedelta(days=1)}'
         GROUP BY ALL
         ORDER BY day, event
         \"\"\"
-    ).filter(pl.col("day").is_between(FROM_DATE, TO_DATE))
+    )
     if EVENTS:
         daily = daily.filter(pl.col("event").is_in(EVENTS))
 
-    # Event totals over the range (`time` is UTC, so these are UTC days).
+    # Event totals over the range.
     events = (
         daily.group_by("event")
         .agg(pl.col("events").sum(), pl.col("day").n_unique().alias("active_days"))
