@@ -4,9 +4,10 @@ The fenced ```bash blocks of each document are read in order; every ``mp ...`` c
 them (a quoted argument may span lines, a trailing ``\\`` continues a line) runs through
 ``bash`` with ``MP_DEMO=1``, in a temp working folder and an ``MP_HOME`` of its own per
 document (so a fetch early in a document feeds the queries after it). A command fails the
-test when it exits non-zero or prints nothing on stdout. Other lines of a bash block (set-up
-such as ``bash scripts/check``, ``marimo edit``) are not run here; ```python blocks run as
-scripts in the same environment. Commands that need a terminal or never end (``mp auth
+test when it exits non-zero or prints nothing on stdout (or, redirected with ``> FILE``,
+writes nothing to the file). Other lines of a bash block (set-up such as ``bash
+scripts/check``, ``marimo edit``) are not run here; ```python blocks run as scripts in the
+same environment. Commands that need a terminal or never end (``mp auth
 login``, ``mp demo serve``, ``mp db shell``) run with ``--help`` instead, which still proves
 that they exist and parse.
 
@@ -61,18 +62,27 @@ def _complete(command: str) -> bool:
     return True
 
 
+# A command line: optional VAR=value assignments, then mp (or mixpanel-data), maybe by path.
+_COMMAND = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*)(?:\S*/)?(mp|mixpanel-data)(?=\s|$)")
+
+
 def bash_commands(block: str) -> list[tuple[int, str]]:
-    """The ``mp`` commands of a bash block, with their line offsets in the block."""
+    """The ``mp`` commands of a bash block, with their line offsets in the block.
+
+    ``.venv/bin/mp`` and ``mixpanel-data`` count as ``mp`` (the path is dropped, so the
+    command runs from any folder); leading ``VAR=value`` assignments are kept.
+    """
     commands: list[tuple[int, str]] = []
     pending: list[str] = []
     start = 0
     for offset, line in enumerate(block.splitlines()):
         if pending:
             pending.append(line)
-        elif line.strip().startswith("mp ") or line.strip() == "mp":
-            pending, start = [line.strip()], offset
         else:
-            continue
+            match = _COMMAND.match(line.strip())
+            if match is None:
+                continue
+            pending, start = [_COMMAND.sub(r"\1mp", line.strip(), count=1)], offset
         text = "\n".join(pending)
         if _complete(text):
             commands.append((start, text))
@@ -101,10 +111,12 @@ ALL = [example for doc in DOCS if (REPO / doc).is_file() for example in examples
 
 
 def _words(command: str) -> list[str]:
+    """The arguments of the mp command (assignments before it and pipes after it dropped)."""
     words = shlex.split(command, comments=True)
-    if "|" in words:  # only the mp side of a pipe
-        words = words[: words.index("|")]
-    return words[1:]
+    for stop in ("|", ">", ">>", "&&", ";"):
+        if stop in words:
+            words = words[: words.index(stop)]
+    return words[words.index("mp") + 1 :]
 
 
 def _command_path(words: list[str]) -> tuple[str, ...]:
@@ -122,11 +134,16 @@ def _as_run(command: str) -> str:
 
 
 def test_the_parser_finds_commands_across_lines() -> None:
-    block = 'mp a "x\ny"\n# comment\necho no\nmp b \\\n  --c 1\nmp d  # trailing note\n'
+    block = (
+        'mp a "x\ny"\n# comment\necho no\nmp b \\\n  --c 1\nmp d  # trailing note\n'
+        ".venv/bin/mp e\nMP_DEMO=1 mixpanel-data f\nmpx g\n"
+    )
     assert bash_commands(block) == [
         (0, 'mp a "x\ny"'),
         (4, "mp b \\\n  --c 1"),
         (6, "mp d  # trailing note"),
+        (7, "mp e"),
+        (8, "MP_DEMO=1 mp f"),
     ]
 
 
@@ -196,7 +213,22 @@ def test_every_documented_example_runs_on_the_demo(
     )
     where = f"{example.doc} line {example.line}:\n{example.text}\n"
     assert done.returncode == 0, f"{where}exit {done.returncode}\n{done.stderr}"
-    assert done.stdout.strip(), f"{where}printed nothing on stdout\n{done.stderr}"
+    target = _redirect_target(example) if example.language == "bash" else None
+    if target is not None:  # `mp skill > SKILL.md`: the output went to the file
+        written = work / target
+        assert written.is_file(), f"{where}did not write {target}\n{done.stderr}"
+        assert written.stat().st_size > 0, f"{where}wrote an empty {target}\n{done.stderr}"
+    else:
+        assert done.stdout.strip(), f"{where}printed nothing on stdout\n{done.stderr}"
+
+
+def _redirect_target(example: Example) -> str | None:
+    """The file a command's stdout is redirected to (``> FILE``), if any."""
+    words = shlex.split(example.text, comments=True)
+    for arrow in (">", ">>"):
+        if arrow in words and words.index(arrow) + 1 < len(words):
+            return words[words.index(arrow) + 1]
+    return None
 
 
 def _cli_commands() -> list[str]:
