@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from mixpanel_data.analytics.expr._ast import (
     Binary,
@@ -38,6 +39,7 @@ from mixpanel_data.analytics.expr._sql import (
     ms_to_timestamp_sql,
     number_label,
     number_sql,
+    paren,
     parse_datetime_sql,
     parse_number_sql,
     string_sql,
@@ -51,6 +53,9 @@ from mixpanel_data.analytics.expr._values import (
     parse_datetime,
 )
 from mixpanel_data.exceptions import ExpressionError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Compiler", "SqlContext"]
 
@@ -107,7 +112,7 @@ class Compiler:
     # -- entry points --------------------------------------------------------------------
     def filter(self) -> str:
         val = self.compile(self.expr)
-        return self.with_errors(val, f"coalesce({val.is_true()}, false)")
+        return self.with_errors(val, val.truth_or_false())
 
     def segment(self) -> str:
         val = self.compile(self.expr)
@@ -133,7 +138,7 @@ class Compiler:
         if isinstance(node, Number):
             return _static_val("n", number_sql(node.value))
         if isinstance(node, Boolean):
-            return _static_val("b", TRUE if node.value else FALSE)
+            return _boolean(TRUE if node.value else FALSE, ())
         if isinstance(node, Null):
             return Val(slots={}, null=TRUE, maybe_undef=False)
         if isinstance(node, ListLiteral):
@@ -185,10 +190,8 @@ class Compiler:
             return Val(slots={"n": combine([n], lambda v: f"-({v[0]})")}, errors=a.errors)
         # Mixpanel docs: not true/false; not undefined is true; not of another type undefined.
         if not a.has_other_than(["b"]):
-            truth = f"NOT coalesce({a.is_true()}, false)"
-            return Val(
-                slots={"b": Slot(truth, TRUE)}, maybe_undef=False, truth=truth, errors=a.errors
-            )
+            truth = f"NOT {paren(a.truth_or_false())}"
+            return _boolean(truth, a.errors)
         b = a.slot("b")
         whens = f"WHEN {b.present()} THEN NOT ({b.val}) " if b else ""
         undefined = a.undefined()
@@ -203,18 +206,19 @@ class Compiler:
         op = node.op
         if op in ("==", "!="):
             eq = equal_sql(a, b)
-            truth = f"coalesce({eq}, false)" if op == "==" else f"NOT coalesce({eq}, false)"
+            if op == "!=":
+                return _boolean(f"NOT coalesce({eq}, false)", errors)
             return Val(
-                slots={"b": Slot(truth, TRUE)},
+                slots={"b": Slot(f"coalesce({eq}, false)", TRUE)},
                 maybe_undef=False,
-                truth=eq if op == "==" else truth,
+                truth=eq,
                 errors=errors,
             )
         if op in ("and", "or"):
             return self.logic(node, a, b, errors)
         if op in (">", ">=", "<", "<="):
             alternatives = [
-                combine([sa, sb], lambda v: f"({v[0]}) {op} ({v[1]})")
+                combine([sa, sb], lambda v: f"{paren(v[0])} {op} {paren(v[1])}")
                 for key in ("n", "t")
                 if (sa := a.slot(key)) is not None and (sb := b.slot(key)) is not None
             ]
@@ -225,7 +229,7 @@ class Compiler:
 
     def logic(self, node: Binary, a: Val, b: Val, errors: tuple[tuple[str, str], ...]) -> Val:
         joiner = " AND " if node.op == "and" else " OR "
-        truth = joiner.join(f"({v.is_true()})" for v in (a, b))
+        truth = joiner.join(paren(v.is_true()) for v in (a, b))
         for side, operand, val in (("left", node.left, a), ("right", node.right, b)):
             if not val.has_other_than(["b"]):
                 continue
@@ -237,6 +241,8 @@ class Compiler:
                 f" but its {side} operand ({to_source(operand)}) is not a boolean for some row"
             )
             errors += ((f"coalesce({any_of(bad)}, false)", message),)
+        if a.exact and b.exact:
+            return _boolean(truth, errors)
         return Val(
             slots={"b": Slot(f"coalesce({truth}, false)", TRUE)},
             maybe_undef=False,
@@ -249,12 +255,18 @@ class Compiler:
         bl = b.slot("l")
         if bl is not None:
             if b.literal is not None and bl.cond == TRUE:
+                # A literal list: the answer is always a boolean.
                 member = literal_membership_sql(a, b.literal)
-            else:
-                member = self.list_aggregate(
-                    bl.value(), lambda item: equal_sql(a, item), "list_bool_or", FALSE
+                return Val(
+                    slots={"b": Slot(f"coalesce({member}, false)", TRUE)},
+                    maybe_undef=False,
+                    truth=member,
+                    errors=errors,
                 )
-            alternatives.append(Slot(f"coalesce({member}, false)", bl.present()))
+            member = self.list_aggregate(
+                bl.val, lambda item: equal_sql(a, item), "list_bool_or", FALSE
+            )
+            alternatives.append(Slot(member, bl.present()))
         sa, sb = a.slot("s"), b.slot("s")
         if sa is not None and sb is not None:
             alternatives.append(combine([sb, sa], lambda v: f"contains({v[0]}, {v[1]})"))
@@ -266,7 +278,9 @@ class Compiler:
         if na is not None and nb is not None:
             if op in ("+", "-", "*"):
                 slots["n"] = combine(
-                    [na, nb], lambda v: finite_sql(f"({v[0]}) {op} ({v[1]})"), nullable=True
+                    [na, nb],
+                    lambda v: finite_sql(f"{paren(v[0])} {op} {paren(v[1])}"),
+                    nullable=True,
                 )
             else:
                 # Mixpanel docs: division by 0 is undefined (design choice: remainder too).
@@ -275,14 +289,16 @@ class Compiler:
                 slots["n"] = combine(
                     [na, nb],
                     lambda v: (
-                        f"({v[0]}) % ({v[1]})" if op == "%" else finite_sql(f"({v[0]}) / ({v[1]})")
+                        f"{paren(v[0])} % {paren(v[1])}"
+                        if op == "%"
+                        else finite_sql(f"{paren(v[0])} / {paren(v[1])}")
                     ),
-                    guard=f"({nb.val}) <> 0",
+                    guard=f"{paren(nb.val)} <> 0",
                     nullable=True,
                 )
         sa, sb = a.slot("s"), b.slot("s")
         if op == "+" and sa is not None and sb is not None:
-            slots["s"] = combine([sa, sb], lambda v: f"({v[0]}) || ({v[1]})")
+            slots["s"] = combine([sa, sb], lambda v: f"{paren(v[0])} || {paren(v[1])}")
         if not slots:
             return Val(slots={}, undef=TRUE, errors=errors)
         return Val(slots=slots, errors=errors)
@@ -301,10 +317,7 @@ class Compiler:
             return _static_val("t", timestamp_sql(value))  # type: ignore[arg-type]
         a = self.compile(first)
         if func == "defined":
-            defined = a.defined()
-            return Val(
-                slots={"b": Slot(defined, TRUE)}, maybe_undef=False, truth=defined, errors=a.errors
-            )
+            return _boolean(a.defined(), a.errors)
         if func in ("floor", "ceil", "round"):
             n = a.slot("n")
             if n is None:
@@ -338,7 +351,9 @@ class Compiler:
                 del self.scope[node.var]
             else:
                 self.scope[node.var] = outer
-        items = f"json_extract({lst.value()}, '$[*]')"
+        # Not an array: json_extract(x, '$[*]') is an empty list, and the slot's condition
+        # masks the result anyway.
+        items = f"json_extract({lst.val}, '$[*]')"
         agg, empty = ("list_bool_or", FALSE) if node.kind == "any" else ("list_bool_and", TRUE)
         body = f"coalesce({agg}(list_transform({items}, lambda {param}: coalesce({pred.is_true()}, false))), {empty.lower()})"
         errors = src.errors + tuple(
@@ -378,6 +393,13 @@ def _with_errors(val: Val, source: Val) -> Val:
     )
 
 
+def _boolean(truth: str, errors: tuple[tuple[str, str], ...]) -> Val:
+    """A value that is always a boolean, ``truth`` being a never-NULL condition."""
+    return Val(
+        slots={"b": Slot(truth, TRUE)}, maybe_undef=False, truth=truth, exact=True, errors=errors
+    )
+
+
 def _union_bool(alternatives: list[Slot], errors: tuple[tuple[str, str], ...]) -> Val:
     """A boolean-or-undefined value that is the first present alternative."""
     if not alternatives:
@@ -394,7 +416,7 @@ def equal_sql(a: Val, b: Val) -> str:
     for key in ("s", "n", "b", "t"):
         sa, sb = a.slot(key), b.slot(key)
         if sa is not None and sb is not None:
-            terms.append(_truth(combine([sa, sb], lambda v: f"({v[0]}) = ({v[1]})")))
+            terms.append(_truth(combine([sa, sb], lambda v: f"{paren(v[0])} = {paren(v[1])}")))
     for key in ("l", "o"):
         sa, sb = a.slot(key), b.slot(key)
         if sa is not None and sb is not None:
@@ -416,7 +438,7 @@ def equal_sql(a: Val, b: Val) -> str:
 def _truth(slot: Slot) -> str:
     if slot.cond is None or slot.cond == TRUE:
         return slot.val
-    return f"({slot.cond}) AND ({slot.val})"
+    return f"{paren(slot.cond)} AND {paren(slot.val)}"
 
 
 def literal_membership_sql(a: Val, items: list[object]) -> str:
@@ -440,7 +462,7 @@ def literal_membership_sql(a: Val, items: list[object]) -> str:
         if slot is None or not values:
             continue
         listed = ", ".join(dict.fromkeys(values))
-        template = "CAST(json({}) AS VARCHAR) IN ({})" if key == "l" else "({}) IN ({})"
+        template = "CAST(json({}) AS VARCHAR) IN ({})" if key == "l" else "{} IN ({})"
         terms.append(_truth(combine([slot], partial(_fill, template, listed))))
     if has_null and a.null is not None:
         terms.append(a.null)
@@ -479,7 +501,14 @@ def cast_string(a: Val) -> Val:
     slots = {"s": Slot(_coalesce(parts), None)} if parts else {}
     if len(parts) == 1 and s is not None:
         slots = {"s": s}
-    return Val(slots=slots, null=a.null)
+    # Undefined exactly where the source is not a string, number, boolean, datetime or null;
+    # testing the source's type conditions is cheaper than testing the built text.
+    if not a.maybe_undef and not a.has_other_than(["s", "n", "b", "t", "z"]):
+        return Val(slots=slots, null=a.null, maybe_undef=False)
+    castable = [slot.present() for key, slot in a.slots.items() if key in "snbt"]
+    if a.null is not None:
+        castable.append(a.null)
+    return Val(slots=slots, null=a.null, undef=f"NOT coalesce({any_of(castable)}, false)")
 
 
 def cast_boolean(a: Val) -> Val:
@@ -488,15 +517,15 @@ def cast_boolean(a: Val) -> Val:
     if (b := a.slot("b")) is not None:
         parts.append(b.value())
     if (s := a.slot("s")) is not None:
-        parts.append(f"({s.value()}) NOT IN ('false', '')")
+        parts.append(f"{paren(s.value())} NOT IN ('false', '')")
     if (n := a.slot("n")) is not None:
-        parts.append(f"({n.value()}) <> 0")
+        parts.append(f"{paren(n.value())} <> 0")
     for key in ("t", "l", "o"):
         if (other := a.slot(key)) is not None:
             parts.append(f"CASE WHEN {other.present()} THEN TRUE END")
     parts.append(FALSE)
     truth = _coalesce(parts)
-    return Val(slots={"b": Slot(truth, TRUE)}, maybe_undef=False, truth=truth)
+    return _boolean(truth, ())
 
 
 def cast_datetime(a: Val) -> Val:
@@ -518,11 +547,18 @@ def with_default(cast: Val, default: Val) -> Val:
     if not cast.maybe_undef:
         return _with_errors(cast, default)
     missing = cast.undefined()
+    single = len(cast.slots) == 1
     slots: dict[str, Slot] = {}
     for key in ("s", "n", "b", "t", "l", "o"):
         mine, theirs = cast.slot(key), default.slot(key)
         fallback = None if theirs is None else f"CASE WHEN {missing} THEN {theirs.value()} END"
-        if mine is not None and fallback is not None:
+        if mine is not None and theirs is not None and single:
+            # The cast is undefined exactly where its only slot is absent and it is not null.
+            merged = f"coalesce({mine.value()}, {theirs.value()})"
+            if cast.null is not None:
+                merged = f"CASE WHEN {cast.null} THEN NULL ELSE {merged} END"
+            slots[key] = Slot(merged, None)
+        elif mine is not None and fallback is not None:
             slots[key] = Slot(f"coalesce({mine.value()}, {fallback})", None)
         elif mine is not None:
             slots[key] = mine
@@ -540,7 +576,7 @@ def with_default(cast: Val, default: Val) -> Val:
 
 
 def _fill(template: str, listed: str, vals: list[str]) -> str:
-    return template.format(vals[0], listed)
+    return template.format(paren(vals[0]), listed)
 
 
 def _coalesce(parts: list[str]) -> str:
@@ -548,26 +584,33 @@ def _coalesce(parts: list[str]) -> str:
 
 
 def label_sql(val: Val) -> str:
-    """The VARCHAR segment label of ``val`` (see segment_label)."""
-    whens: list[tuple[str, str]] = []
-    if (s := val.slot("s")) is not None:
-        whens.append((s.present(), s.val))
-    if (n := val.slot("n")) is not None:
-        whens.append((n.present(), number_label(n.val)))
-    if (b := val.slot("b")) is not None:
-        whens.append((b.present(), f"CASE WHEN {b.val} THEN 'true' ELSE 'false' END"))
-    if (t := val.slot("t")) is not None:
-        whens.append((t.present(), datetime_label(t.val)))
+    """The VARCHAR segment label of ``val`` (see segment_label).
+
+    One ``coalesce`` over the slots (each label function maps NULL to NULL), so each slot's
+    SQL appears once.
+    """
+    makers: dict[str, Callable[[str], str]] = {
+        "s": lambda v: v,
+        "n": number_label,
+        "b": lambda v: f"CASE {v} WHEN TRUE THEN 'true' WHEN FALSE THEN 'false' END",
+        "t": datetime_label,
+        "l": lambda v: f"CAST(json({v}) AS VARCHAR)",
+        "o": lambda v: f"CAST(json({v}) AS VARCHAR)",
+    }
+    parts: list[str] = []
+    always = False
+    for key, make in makers.items():
+        slot = val.slot(key)
+        if slot is None:
+            continue
+        if slot.cond is None or slot.cond == TRUE:
+            parts.append(make(slot.val))
+            always = always or slot.cond == TRUE
+        else:
+            parts.append(f"CASE WHEN {slot.cond} THEN {make(slot.val)} END")
     if val.null is not None:
-        whens.append((val.null, "'null'"))
-    for key in ("l", "o"):
-        if (other := val.slot(key)) is not None:
-            whens.append((other.present(), f"CAST(json({other.val}) AS VARCHAR)"))
-    if not whens:
-        return "'undefined'"
-    if len(whens) == 1 and s is not None and s.cond is None:
-        return f"coalesce({s.val}, 'undefined')"
-    if not val.maybe_undef and len(whens) == 1 and whens[0][0] == TRUE:
-        return whens[0][1]
-    body = " ".join(f"WHEN {cond} THEN {sql}" for cond, sql in whens)
-    return f"CASE {body} ELSE 'undefined' END"
+        parts.append("'null'" if val.null == TRUE else f"CASE WHEN {val.null} THEN 'null' END")
+        always = always or val.null == TRUE
+    if not always:
+        parts.append("'undefined'")
+    return _coalesce(parts)

@@ -18,7 +18,6 @@ A :class:`Slot` is ``(val, cond)``:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,6 +45,7 @@ __all__ = [
     "ms_to_timestamp_sql",
     "number_label",
     "number_sql",
+    "paren",
     "parse_datetime_sql",
     "parse_number_sql",
     "string_sql",
@@ -75,7 +75,7 @@ class Slot:
     def present(self) -> str:
         """A condition TRUE exactly where the value is present (NULL counts as absent)."""
         if self.cond is None:
-            return f"({self.val}) IS NOT NULL"
+            return f"{paren(self.val)} IS NOT NULL"
         return self.cond
 
 
@@ -88,7 +88,8 @@ class Val:
     ``maybe_undef=False`` says it is never undefined. ``truth``, when set, is a condition
     TRUE exactly where the value is the boolean true (FALSE or NULL elsewhere). ``errors`` are
     ``(condition, message)`` pairs: where a condition holds, Mixpanel would fail the query.
-    ``literal`` keeps a literal list's items for compact ``IN`` lists.
+    ``exact`` says :meth:`is_true` is never NULL. ``literal`` keeps a literal list's items
+    for compact ``IN`` lists.
     """
 
     slots: dict[str, Slot] = field(default_factory=dict)
@@ -96,6 +97,7 @@ class Val:
     undef: str | None = None
     maybe_undef: bool = True
     truth: str | None = None
+    exact: bool = False
     defined_sql: str | None = None
     errors: tuple[tuple[str, str], ...] = ()
     literal: list[object] | None = None
@@ -113,7 +115,7 @@ class Val:
             return FALSE
         if b.cond is None or b.cond == TRUE:
             return b.val
-        return f"({b.cond}) AND ({b.val})"
+        return f"{paren(b.cond)} AND {paren(b.val)}"
 
     def undefined(self) -> str:
         """A condition TRUE exactly where the value is undefined (never NULL)."""
@@ -137,12 +139,42 @@ class Val:
             return TRUE
         if undefined == TRUE:
             return FALSE
-        return f"NOT ({undefined})"
+        return f"NOT {paren(undefined)}"
+
+    def truth_or_false(self) -> str:
+        """:meth:`is_true`, with NULL read as FALSE (never NULL)."""
+        truth = self.is_true()
+        return truth if self.exact else f"coalesce({truth}, false)"
 
     def has_other_than(self, keys: Sequence[str]) -> bool:
         """Whether the value can be of a type outside ``keys`` (null counted as ``"z"``)."""
         others = set(self.slots) - set(keys)
         return bool(others) or (self.null is not None and "z" not in keys)
+
+
+def paren(sql: str) -> str:
+    """``sql`` in parentheses unless it is already a single term.
+
+    A single term has no blank outside quotes and parentheses and does not start with a
+    sign: a column, a literal, a function call or a parenthesised expression.
+    """
+    if not sql or sql[0] in "+-":
+        return f"({sql})"
+    depth = 0
+    quote = ""
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and ch.isspace():
+            return f"({sql})"
+    return sql
 
 
 def any_of(conds: Sequence[str]) -> str:
@@ -152,7 +184,7 @@ def any_of(conds: Sequence[str]) -> str:
         return FALSE
     if TRUE in conds:
         return TRUE
-    return conds[0] if len(conds) == 1 else " OR ".join(f"({c})" for c in conds)
+    return conds[0] if len(conds) == 1 else " OR ".join(paren(c) for c in conds)
 
 
 def all_of(conds: Sequence[str]) -> str:
@@ -162,7 +194,7 @@ def all_of(conds: Sequence[str]) -> str:
         return TRUE
     if FALSE in conds:
         return FALSE
-    return conds[0] if len(conds) == 1 else " AND ".join(f"({c})" for c in conds)
+    return conds[0] if len(conds) == 1 else " AND ".join(paren(c) for c in conds)
 
 
 def combine(
@@ -272,7 +304,7 @@ def number_label(n: str) -> str:
     numbers and the missing '+' in positive exponents differ. Adding 0.0 turns -0 into 0.
     """
     return (
-        f"regexp_replace(regexp_replace(CAST(to_json(({n}) + 0.0) AS VARCHAR), '\\.0$', ''),"
+        f"regexp_replace(regexp_replace(CAST(to_json({paren(n)} + 0.0) AS VARCHAR), '\\.0$', ''),"
         " 'e([0-9])', 'e+\\1')"
     )
 
@@ -284,8 +316,3 @@ def datetime_label(t: str) -> str:
         f"(strftime({t}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {ms} <> 0"
         f" THEN '.' || lpad(CAST({ms} AS VARCHAR), 3, '0') ELSE '' END)"
     )
-
-
-def is_finite_number(value: float) -> bool:
-    """Whether ``value`` is a finite double."""
-    return math.isfinite(value)
