@@ -29,7 +29,15 @@ SPEC = ExploreSpec(
     demo=True,
 )
 # Names that break naive quoting: quotes, triple quotes, backslashes, braces, unicode.
-AWKWARD = ('It\'s "on"', 'x"""y', "back\\slash", "{braces}", "Ünïcødé ✓", "line\nbreak")
+AWKWARD = (
+    'It\'s "on"',
+    'x"""y',
+    "back\\slash",
+    "{braces}",
+    "Ünïcødé ✓",
+    "line\nbreak",
+    "sep\u2028arator\x85",
+)
 AWKWARD_SPEC = ExploreSpec(
     from_date=dt.date(2024, 5, 2),
     to_date=dt.date(2024, 5, 3),

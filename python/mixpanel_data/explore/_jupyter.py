@@ -19,8 +19,10 @@ __all__ = ["notebook_json"]
 
 
 def _lines(text: str) -> list[str]:
-    # nbformat stores multi-line sources as a list of lines, each but the last with "\n".
-    return text.splitlines(keepends=True)
+    # nbformat stores multi-line sources as a list of lines, each but the last with "\n"
+    # (split on "\n" only: an event name may hold other line-breaking characters).
+    lines = text.split("\n")
+    return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
 def _cell(cell: Cell, index: int) -> dict[str, Any]:

@@ -82,7 +82,9 @@ def _function(source: str, reads: list[str], returns: list[str]) -> str:
         result = f"return ({returns[0]},)"
     else:
         result = "return " + ", ".join(returns)
-    lines = [("    " + line) if line.strip() else "" for line in source.splitlines()]
+    # Split on "\n" only: str.splitlines() also breaks at characters such as U+2028 that may
+    # sit inside a string literal (an event name), and indenting there would change it.
+    lines = [("    " + line) if line.strip() else "" for line in source.split("\n")]
     if isinstance(ast.parse(source).body[-1], ast.Import | ast.ImportFrom):
         lines.append("")  # marimo's own layout: a blank line after the imports
     return f"@app.cell\ndef _({', '.join(reads)}):\n" + "\n".join(lines) + f"\n    {result}\n"

@@ -27,6 +27,7 @@ __all__ = [
     "default_range",
     "literal",
     "plan_exploration",
+    "printable",
 ]
 
 ExploreKind = Literal["notebook", "marimo"]
@@ -36,9 +37,24 @@ ExploreKind = Literal["notebook", "marimo"]
 DEFAULT_DAYS = 7
 
 
+# Characters str.splitlines() breaks at. JSON escapes the control characters among them, but
+# not U+0085, U+2028 and U+2029; tools that read source line by line (marimo's parser) would
+# split a string literal there, so they are escaped too.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_UNESCAPED_BY_JSON = {ord(c): c.encode("unicode_escape").decode() for c in "\x85\u2028\u2029"}
+
+
 def literal(text: str) -> str:
-    """A double-quoted Python string literal for ``text`` (JSON's escapes are Python's too)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A double-quoted Python string literal for ``text``, on one line.
+
+    JSON's string escapes are valid Python escapes, so ``json.dumps`` does the quoting.
+    """
+    return json.dumps(text, ensure_ascii=False).translate(_UNESCAPED_BY_JSON)
+
+
+def printable(text: str) -> str:
+    """``text`` with line-breaking characters shown as escapes (for one-line display)."""
+    return "".join(c.encode("unicode_escape").decode() if c in LINE_BREAKS else c for c in text)
 
 
 def _check_name(option: str, value: object) -> None:
