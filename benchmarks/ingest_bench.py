@@ -22,7 +22,8 @@ auto_full
 pipeline
     mixpanel_data: the file read in 1 MiB chunks (as an HTTP body would arrive), split,
     decoded and stored in 30 chunks ("days"), each with ``write_events_chunk`` (one
-    transaction, dedup, fetch log) into the flattened table.
+    transaction, dedup, fetch log) into the flattened table, inside ``deferred_checkpoints``
+    (one checkpoint at the end, included in the time).
 pipeline_prefetch
     The same, decoding one batch ahead in a thread (``prefetch``) so decode and insert overlap.
 """
@@ -97,11 +98,11 @@ def _pipeline(mode: str, src: Path, db: Path, batch_lines: int) -> int:
     import duckdb
 
     from mixpanel_data.ingest import EventDecoder, iter_event_batches, prefetch
-    from mixpanel_data.store._writer import write_events_chunk
+    from mixpanel_data.store._writer import deferred_checkpoints, write_events_chunk
 
     con = duckdb.connect(str(db))
     day0 = dt.date(2024, 6, 1)
-    with EventDecoder(time_in_ms=False) as decoder:
+    with EventDecoder(time_in_ms=False) as decoder, deferred_checkpoints(con):
         for n, (start, end) in enumerate(_day_slices(src, 30)):
             batches = iter_event_batches(_read(src, start, end), decoder, batch_lines=batch_lines)
             if mode == "pipeline_prefetch":

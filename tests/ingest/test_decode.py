@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from mixpanel_data.exceptions import APIDecodeError, ValidationError
-from mixpanel_data.ingest import EVENT_COLUMNS, EventBatch, EventDecoder
+from mixpanel_data.ingest import EVENT_COLUMNS, EventBatch, EventDecoder, Kind
 
 LineMaker = Callable[..., bytes]
 
@@ -322,3 +322,30 @@ def test_empty_and_nul_keys_have_no_column_but_stay_in_properties(decoder: Event
     assert [c.key for c in batch.columns] == ["ok"]
     assert decoder.json_only_keys == {"", "a\x00b"}
     assert json.loads(rows(batch)[0]["properties"])[""] == "empty"
+
+
+def test_checked_batches_keep_the_kinds_exact(decoder: EventDecoder, line: LineMaker) -> None:
+    decoder.decode(line(time=T0, v=1))
+    wide = decoder.decode(line(time=T0, v=2**60))
+    assert wide.columns[0].type.value == "BIGINT"
+    assert wide.columns[0].kinds & Kind.WIDE_INT
+    mixed = decoder.decode(line(time=T0, v=0.5))
+    assert mixed.columns[0].type.value == "VARCHAR"  # a DOUBLE would lose 2**60's digits
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "widened"),
+    [
+        (True, "x", "VARCHAR"),
+        (2.5, 10**17, "VARCHAR"),
+        (2.5, "x", "VARCHAR"),
+        ("x", [1], "JSON"),
+        (1, None, "BIGINT"),
+    ],
+)
+def test_drift_is_caught_in_checked_batches(
+    decoder: EventDecoder, line: LineMaker, first: Any, second: Any, widened: str
+) -> None:
+    decoder.decode(line(time=T0, v=first))
+    batch = decoder.decode(line(time=T0, v=second) + line(time=T0, v=first))
+    assert batch.columns[0].type.value == widened

@@ -17,6 +17,7 @@ from mixpanel_data.store._writer import (
     WriteStats,
     abort_replace,
     begin_replace,
+    deferred_checkpoints,
     finish_replace,
     staging_name,
     write_events_chunk,
@@ -416,3 +417,19 @@ def test_properties_json_is_queryable_with_quoted_dollar_paths(
         ("Firefox", "Firefox")
     ]
     assert orjson.loads(select(con, "SELECT properties FROM events")[0][0])["$browser"] == "Firefox"
+
+
+def test_deferred_checkpoints_restore_the_setting_and_keep_the_data(
+    decoder: EventDecoder, line: LineMaker, tmp_path: Any
+) -> None:
+    path = str(tmp_path / "deferred.duckdb")
+    con = duckdb.connect(path)
+    before = select(con, "SELECT current_setting('checkpoint_threshold')")
+    with deferred_checkpoints(con):
+        assert select(con, "SELECT current_setting('checkpoint_threshold')") != before
+        store(con, decoder, line(time=T0, distinct_id="u"))
+    assert select(con, "SELECT current_setting('checkpoint_threshold')") == before
+    con.close()
+    again = duckdb.connect(path)
+    assert select(again, "SELECT count(*) FROM events") == [(1,)]
+    again.close()

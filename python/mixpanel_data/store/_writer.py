@@ -22,14 +22,17 @@ fetches with different event filters compose in one table.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import duckdb
 import pyarrow.compute as pc
 
 from mixpanel_data.ingest._batch import EVENT_COLUMNS
 from mixpanel_data.ingest._flatten import MAX_PROPERTY_COLUMNS
-from mixpanel_data.ingest._sql import quote_ident
+from mixpanel_data.ingest._sql import quote_ident, quote_literal
 from mixpanel_data.store._metadata import (
     drop_table_records,
     ensure_metadata,
@@ -42,9 +45,7 @@ from mixpanel_data.store._writer_columns import TableColumns
 from mixpanel_data.store._writer_tx import transaction
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
-    import duckdb
+    from collections.abc import Iterable, Iterator, Mapping
 
     from mixpanel_data.ingest._batch import EventBatch
 
@@ -55,6 +56,7 @@ __all__ = [
     "abort_replace",
     "begin_replace",
     "create_events_table",
+    "deferred_checkpoints",
     "finish_replace",
     "staging_name",
     "write_events_chunk",
@@ -69,6 +71,34 @@ EVENTS_DDL = (
 )
 
 Kind = Literal["events", "users"]
+
+log = logging.getLogger(__name__)
+
+DEFERRED_CHECKPOINT_THRESHOLD = "64GB"
+
+
+@contextmanager
+def deferred_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Checkpoint once at the end of a multi-chunk fetch instead of at every commit.
+
+    By default DuckDB checkpoints whenever the WAL passes 16 MiB, which with one transaction
+    per export day means re-compressing the table's last, partly filled row group at nearly
+    every commit (measured: 1.7x slower writes for days of ~7k events). Inside this block
+    commits only append to the WAL (still durable: a crash replays it on the next open); at
+    the end the previous threshold is restored and one ``CHECKPOINT`` runs. The threshold is
+    a database-wide setting, so use this around a whole fetch, from the writing connection.
+    """
+    old = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT_THRESHOLD}'").fetchall()
+    try:
+        yield
+    finally:
+        try:
+            con.execute(f"SET checkpoint_threshold = {quote_literal(str(old))}").fetchall()
+            con.execute("CHECKPOINT").fetchall()
+        except duckdb.Error as exc:
+            # The data is committed in the WAL either way; DuckDB checkpoints it later.
+            log.warning("checkpoint after the fetch failed: %s", exc)
 
 
 @dataclass(frozen=True, slots=True)
