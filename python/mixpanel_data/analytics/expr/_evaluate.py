@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -317,17 +318,20 @@ def _compile_quantifier(node: Quantifier) -> Fn:
 # must point into the text each was parsed from). The tree is kept alive with its function.
 _CACHE: OrderedDict[int, tuple[Expr, Fn]] = OrderedDict()
 _CACHE_SIZE = 256
+_CACHE_LOCK = threading.Lock()
 
 
 def compile_python(expr: Expr) -> Fn:
     """A function of an :class:`Env` computing ``expr`` (cached per tree object)."""
     key = id(expr)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is expr:
-        _CACHE.move_to_end(key)
-        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is expr:
+            _CACHE.move_to_end(key)
+            return hit[1]
     fn = _compile(expr)
-    _CACHE[key] = (expr, fn)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = (expr, fn)
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return fn
