@@ -197,6 +197,13 @@ def test_200_with_error_body_is_a_query_error(make_client, scripted):
     assert "Date range exceeds 365 days into the past" in str(info.value)
 
 
+def test_a_property_named_error_in_a_data_keyed_answer_is_data(make_client, scripted):
+    # /events/properties/top is keyed by property name; a property called "error" is data.
+    body = {"error": {"count": 1}, "plan": {"count": 7}}
+    client = make_client(scripted(ok(body)))
+    assert client.get_json("query", "/api/query/events/properties/top") == body
+
+
 def test_200_with_null_error_field_is_not_an_error(make_client, scripted):
     client = make_client(scripted(ok({"error": None, "results": []})))
     assert client.get_json("query", "/api/query/engage") == {"error": None, "results": []}

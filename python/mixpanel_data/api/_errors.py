@@ -181,11 +181,14 @@ def body_error(payload: Any) -> Any:
     """The top-level ``error`` of a 2xx JSON body, or None when it carries none.
 
     Older Query API endpoints have answered 200 with ``{"request": ..., "error": ...}``
-    instead of an error status, so a success status alone does not mean success.
+    instead of an error status, so a success status alone does not mean success. Only a
+    string counts: some successful answers are keyed by data (property names in
+    ``/events/properties/top``, segment values in segmented ``/retention``), and a property
+    or segment named ``error`` maps to an object there, not to a message.
     """
     if isinstance(payload, dict):
         error = payload.get("error")
-        if error is not None and error != "":
+        if isinstance(error, str) and error.strip():
             return error
     return None
 
