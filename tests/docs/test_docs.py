@@ -1,4 +1,4 @@
-"""Docs that prove themselves: every command in docs/SKILL.md and README.md runs on the demo.
+"""Docs that prove themselves: every command in README.md and docs/*.md runs on the demo.
 
 The fenced ```bash blocks of each document are read in order; every ``mp ...`` command in
 them (a quoted argument may span lines, a trailing ``\\`` continues a line) runs through
@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DOCS = ("docs/SKILL.md", "README.md")
+# README.md and every Markdown file under docs/ (SKILL.md among them).
+DOCS = ("README.md", *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")))
 BIN = Path(sys.executable).parent
 TIMEOUT = 300
 # (command words) that wait for a terminal or run until stopped: run with --help instead.
@@ -173,7 +174,7 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pa
     """Per document: its MP_HOME and its working folder (shared by its examples, in order)."""
     out: dict[str, tuple[Path, Path]] = {}
     for doc in DOCS:
-        root = tmp_path_factory.mktemp(Path(doc).stem)
+        root = tmp_path_factory.mktemp(Path(doc).stem.replace(".", "-"))
         (root / "work").mkdir()
         (root / "home").mkdir()
         out[doc] = (root / "mp-home", root / "work")
