@@ -138,3 +138,8 @@ def test_table_keeps_ids_without_thousands_separators() -> None:
     text = _render(pl.DataFrame({"funnel_id": [7509], "count": [12453]}), "table")
     assert "7509" in text
     assert "12,453" in text
+
+
+def test_table_shows_times_compactly() -> None:
+    frame = pl.DataFrame({"last_time": [dt.datetime(2024, 5, 31, 23, 59, 59, 999000)]})
+    assert "2024-05-31 23:59:59.999" in _render(frame, "table")

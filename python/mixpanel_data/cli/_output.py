@@ -111,6 +111,12 @@ def _table_cell(value: Any, *, grouped: bool = True) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value:,}" if grouped else str(value)
+    if isinstance(value, dt.datetime):
+        # People read "2024-05-31 23:59:59.999"; the ISO "T" and microseconds only widen cells.
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        if value.microsecond:
+            text += f".{value.microsecond // 1000:03d}"
+        return text + (value.strftime("%z") if value.tzinfo else "")
     if isinstance(value, float):
         if not math.isfinite(value):
             return "—"
