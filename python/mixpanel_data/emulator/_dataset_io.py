@@ -1,4 +1,4 @@
-"""Render a day as Mixpanel's export body, and load a dataset into DuckDB through Arrow."""
+"""Render a day as Mixpanel's export body, and load a dataset into DuckDB (via polars)."""
 
 from __future__ import annotations
 
@@ -57,34 +57,44 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
-def _strings(pa: Any, values: list[Any]) -> Any:
-    """A string array; replayed data may hold a number or null where a string belongs."""
+# Columns are built with polars, not pyarrow: pyarrow's array-from-Python-list path imports
+# pandas (over a second of start-up for every `mp --demo` process), polars does not.
+
+
+def _strings(pl: Any, values: list[Any]) -> Any:
+    """A string column; replayed data may hold a number or null where a string belongs."""
     try:
-        return pa.array(values, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([_text(v) for v in values], pa.string())
+        return pl.Series(values, dtype=pl.String)
+    except (TypeError, pl.exceptions.PolarsError):
+        return pl.Series([_text(v) for v in values], dtype=pl.String)
 
 
-def _int64s(pa: Any, values: list[Any]) -> Any:
+def _int64s(pl: Any, values: list[Any]) -> Any:
     try:
-        return pa.array(values, pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([_int(v) for v in values], pa.int64())
+        return pl.Series(values, dtype=pl.Int64)
+    except (TypeError, OverflowError, pl.exceptions.PolarsError):
+        return pl.Series([_int(v) for v in values], dtype=pl.Int64)
 
 
-def _day_table(pa: Any, events: list[dict[str, Any]], to_utc: Callable[[int], int]) -> Any:
-    """One day's rows as an Arrow table (list comprehensions: no per-row Python calls)."""
+def _json_texts(pl: Any, values: list[Any]) -> Any:
+    # orjson gives UTF-8 bytes; the cast validates them as text without a Python copy.
     dumps = orjson.dumps
+    return pl.Series([dumps(v) for v in values], dtype=pl.Binary).cast(pl.String)
+
+
+def _day_frame(pl: Any, events: list[dict[str, Any]], to_utc: Callable[[int], int]) -> Any:
+    """One day's rows as a polars frame (list comprehensions: no per-row Python calls)."""
     props = [event["properties"] for event in events]
-    return pa.table(
+    return pl.DataFrame(
         {
-            "event": pa.array([event["event"] for event in events], pa.string()),
-            "time": pa.array([to_utc(p["time"]) for p in props], pa.timestamp("ms")),
-            "distinct_id": _strings(pa, [p.get("distinct_id") for p in props]),
-            "insert_id": _strings(pa, [p.get("$insert_id") for p in props]),
-            "mp_processing_time_ms": _int64s(pa, [p.get("mp_processing_time_ms") for p in props]),
-            # orjson gives UTF-8 bytes; Arrow validates them as text without a Python copy.
-            "properties": pa.array([dumps(p) for p in props], pa.binary()).cast(pa.string()),
+            "event": _strings(pl, [event["event"] for event in events]),
+            "time": pl.Series([to_utc(p["time"]) for p in props], dtype=pl.Int64).cast(
+                pl.Datetime("ms")
+            ),
+            "distinct_id": _strings(pl, [p.get("distinct_id") for p in props]),
+            "insert_id": _strings(pl, [p.get("$insert_id") for p in props]),
+            "mp_processing_time_ms": _int64s(pl, [p.get("mp_processing_time_ms") for p in props]),
+            "properties": _json_texts(pl, props),
         }
     )
 
@@ -103,14 +113,13 @@ def load_duckdb(
     true UTC ms. Rows are raw: no deduplication, as the export applies none.
     """
     import duckdb
-    import pyarrow as pa
+    import polars as pl
 
     events_sql = quote_identifier(table)
     users_sql = quote_identifier(users_table)
-    dumps = orjson.dumps
 
     def flush(tables: list[Any]) -> None:
-        con.register("_mp_dataset_batch", pa.concat_tables(tables))
+        con.register("_mp_dataset_batch", pl.concat(tables))
         try:
             con.execute(
                 f"INSERT INTO {events_sql} SELECT event, time::TIMESTAMP, distinct_id, "  # noqa: S608  (quoted identifier)
@@ -132,7 +141,7 @@ def load_duckdb(
         for events, to_utc in days:
             if not events:
                 continue
-            pending.append(_day_table(pa, events, to_utc))
+            pending.append(_day_frame(pl, events, to_utc))
             pending_rows += len(events)
             if pending_rows >= _BATCH_ROWS:
                 flush(pending)
@@ -145,12 +154,10 @@ def load_duckdb(
             f"CREATE OR REPLACE TABLE {users_sql} (distinct_id VARCHAR, properties JSON)"
         ).fetchall()
         if profiles:
-            users = pa.table(
+            users = pl.DataFrame(
                 {
-                    "distinct_id": pa.array([p["$distinct_id"] for p in profiles], pa.string()),
-                    "properties": pa.array(
-                        [dumps(p["$properties"]) for p in profiles], pa.binary()
-                    ).cast(pa.string()),
+                    "distinct_id": _strings(pl, [p["$distinct_id"] for p in profiles]),
+                    "properties": _json_texts(pl, [p["$properties"] for p in profiles]),
                 }
             )
             con.register("_mp_dataset_users", users)
