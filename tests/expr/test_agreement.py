@@ -433,6 +433,25 @@ def test_any_property_name_is_read(key: str, value: Any) -> None:
     assert _sql([Call("defined", (expr,))], rows)[0][0] is True
 
 
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=6), other=st.text(max_size=3))
+def test_string_literals_match_property_text_exactly(text: str, other: str) -> None:
+    """Equality and membership against literals hold for any text (escapes, controls, unicode)."""
+    assume(not any(0xD800 <= ord(ch) < 0xE000 for ch in text + other))
+    rows = [
+        {"properties": {"k": value}, "user": {}, "name": "e", "time_ms": 0}
+        for value in (text, other, text + other, [text], True)
+    ]
+    for expr in (
+        Binary("==", Property("properties", "k"), String(text)),
+        Binary("!=", String(text), Property("properties", "k")),
+        Binary("in", Property("properties", "k"), ListLiteral((String(text), Boolean(True)))),
+        Binary("in", String(text), Property("properties", "k")),
+    ):
+        check_agreement(expr, rows)
+    assert _sql([Binary("==", Property("properties", "k"), String(text))], rows)[0][0] is True
+
+
 def test_undefined_is_a_falsy_singleton() -> None:
     assert not UNDEFINED
     assert repr(UNDEFINED) == "UNDEFINED"

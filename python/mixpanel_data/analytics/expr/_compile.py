@@ -35,6 +35,7 @@ from mixpanel_data.analytics.expr._sql import (
     datetime_label,
     dynamic,
     finite_sql,
+    json_literal_sql,
     json_path,
     ms_to_timestamp_sql,
     number_label,
@@ -134,11 +135,21 @@ class Compiler:
     # -- nodes ---------------------------------------------------------------------------
     def compile(self, node: Expr) -> Val:
         if isinstance(node, String):
-            return _static_val("s", string_sql(node.value))
+            return Val(
+                slots={"s": Slot(string_sql(node.value), TRUE)},
+                maybe_undef=False,
+                literal_json=canonical_json(node.value),
+            )
         if isinstance(node, Number):
             return _static_val("n", number_sql(node.value))
         if isinstance(node, Boolean):
-            return _boolean(TRUE if node.value else FALSE, ())
+            return Val(
+                slots={"b": Slot(TRUE if node.value else FALSE, TRUE)},
+                maybe_undef=False,
+                truth=TRUE if node.value else FALSE,
+                exact=True,
+                literal_json=canonical_json(node.value),
+            )
         if isinstance(node, Null):
             return Val(slots={}, null=TRUE, maybe_undef=False)
         if isinstance(node, ListLiteral):
@@ -412,6 +423,13 @@ def _union_bool(alternatives: list[Slot], errors: tuple[tuple[str, str], ...]) -
 
 def equal_sql(a: Val, b: Val) -> str:
     """A condition TRUE exactly where ``a == b`` (FALSE or NULL elsewhere)."""
+    # A property against a string or boolean literal: one JSON comparison. DuckDB writes the
+    # extracted value back as minified JSON, the same text canonical_json gives the literal,
+    # and a JSON string never equals a JSON number or boolean.
+    if a.json_sql is not None and b.literal_json is not None:
+        return f"{a.json_sql} = {json_literal_sql(b.literal_json)}"
+    if b.json_sql is not None and a.literal_json is not None:
+        return f"{b.json_sql} = {json_literal_sql(a.literal_json)}"
     terms: list[str] = []
     for key in ("s", "n", "b", "t"):
         sa, sb = a.slot(key), b.slot(key)
@@ -445,18 +463,24 @@ def literal_membership_sql(a: Val, items: list[object]) -> str:
     """A condition TRUE exactly where ``a`` equals one of the literal ``items``."""
     terms: list[str] = []
     groups: dict[str, list[str]] = {"s": [], "n": [], "b": [], "l": []}
+    texts: list[str] = []  # strings and booleans as JSON, for a property read once
     has_null = False
     for item in items:
         if item is None:
             has_null = True
         elif isinstance(item, bool):
             groups["b"].append(TRUE if item else FALSE)
+            texts.append(json_literal_sql(canonical_json(item)))
         elif isinstance(item, (int, float)):
             groups["n"].append(number_sql(float(item)))
         elif isinstance(item, str):
             groups["s"].append(string_sql(item))
+            texts.append(json_literal_sql(canonical_json(item)))
         else:
             groups["l"].append(string_sql(canonical_json(item)))
+    if a.json_sql is not None and texts:
+        terms.append(f"{a.json_sql} IN ({', '.join(dict.fromkeys(texts))})")
+        groups["s"] = groups["b"] = []
     for key, values in groups.items():
         slot = a.slot(key)
         if slot is None or not values:

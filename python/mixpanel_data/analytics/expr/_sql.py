@@ -41,6 +41,7 @@ __all__ = [
     "combine",
     "datetime_label",
     "dynamic",
+    "json_literal_sql",
     "json_path",
     "ms_to_timestamp_sql",
     "number_label",
@@ -89,7 +90,9 @@ class Val:
     TRUE exactly where the value is the boolean true (FALSE or NULL elsewhere). ``errors`` are
     ``(condition, message)`` pairs: where a condition holds, Mixpanel would fail the query.
     ``exact`` says :meth:`is_true` is never NULL. ``literal`` keeps a literal list's items
-    for compact ``IN`` lists.
+    for compact ``IN`` lists. ``json_sql`` is the JSON expression a property value was read
+    from, and ``literal_json`` the JSON text of a string or boolean literal: comparing the
+    two as JSON reads the property once (DuckDB parses the document at each json_extract).
     """
 
     slots: dict[str, Slot] = field(default_factory=dict)
@@ -101,6 +104,8 @@ class Val:
     defined_sql: str | None = None
     errors: tuple[tuple[str, str], ...] = ()
     literal: list[object] | None = None
+    json_sql: str | None = None
+    literal_json: str | None = None
 
     def slot(self, key: str) -> Slot | None:
         """The slot for type ``key`` (one of s n b t l o), if the value can have that type."""
@@ -264,7 +269,13 @@ def dynamic(j: str, *, maybe_undef: bool = True) -> Val:
         undef=f"{j} IS NULL" if maybe_undef else None,
         defined_sql=f"{j} IS NOT NULL" if maybe_undef else None,
         maybe_undef=maybe_undef,
+        json_sql=j,
     )
+
+
+def json_literal_sql(text: str) -> str:
+    """A JSON text as a SQL JSON literal."""
+    return f"CAST({string_sql(text)} AS JSON)"
 
 
 def finite_sql(expr: str) -> str:
