@@ -48,7 +48,7 @@ from mixpanel_data.analytics.expr._values import (
 )
 from mixpanel_data.exceptions import ExpressionError
 
-__all__ = ["Env", "compile_python", "equals", "round_half_away"]
+__all__ = ["Env", "compile_python", "equals", "literal_value", "round_half_away"]
 
 
 @dataclass(slots=True)
@@ -130,7 +130,9 @@ def _compare(op: str, a: Any, b: Any) -> Any:
 
 def _contains(a: Any, b: Any) -> Any:
     if isinstance(b, list):
-        # List membership (Mixpanel docs example: properties["account_id"] in [1,2,3,4]).
+        # List membership (Mixpanel docs example: properties["account_id"] in [1,2,3,4]),
+        # with == between the items. Design choice: an undefined left side is in no list
+        # (false, not undefined).
         return any(equals(a, normalize(item)) for item in b)
     if isinstance(a, str) and isinstance(b, str):
         return a in b  # substring
@@ -157,7 +159,7 @@ def _compile(node: Expr) -> Fn:
         value = None if isinstance(node, Null) else node.value
         return lambda _env: value
     if isinstance(node, ListLiteral):
-        items = [_literal_value(item) for item in node.items]
+        items = [literal_value(item) for item in node.items]
         return lambda _env: items
     if isinstance(node, Property):
         return _compile_property(node)
@@ -176,11 +178,11 @@ def _compile(node: Expr) -> Fn:
     return _compile_quantifier(node)
 
 
-def _literal_value(node: Expr) -> Any:
+def literal_value(node: Expr) -> Any:
     if isinstance(node, Number):
         return int(node.value) if node.integer else node.value
     if isinstance(node, ListLiteral):
-        return [_literal_value(item) for item in node.items]
+        return [literal_value(item) for item in node.items]
     if isinstance(node, Null):
         return None
     if isinstance(node, (String, Boolean)):
@@ -242,6 +244,8 @@ def _compile_call(node: Call) -> Fn:
     arg = args[0]
     func = node.func
     if func == "defined":
+        # Mixpanel docs: defined() is "is set". Design choice: a property set to JSON null is
+        # set (it is present; null and undefined are distinct values).
         return lambda env: arg(env) is not UNDEFINED
     if func in ("floor", "round", "ceil"):
         ops: dict[str, Callable[[float], float]] = {
@@ -309,6 +313,7 @@ def _compile_quantifier(node: Quantifier) -> Fn:
                 env.variables.pop(var, None)
             else:
                 env.variables[var] = saved
+        # Design choice: all() over an empty list is true, any() false (as in logic).
         return any(results) if want_any else all(results)
 
     return quantify

@@ -19,8 +19,10 @@ scripts use; keywords and function names are case-insensitive, so ``AND``/``OR``
              | NAME                          -- a variable bound by an enclosing any/all
     list    := '[' (item (',' item)*)? ']'   item := ['-'] literal | list
 
-Binary operators are left-associative. ``null`` and a single ``=`` are accepted (design
-choice: Mixpanel's scripts use ``X="v"``; ``null`` is handy against JSON nulls).
+Binary operators are left-associative. Design choices where Mixpanel documents nothing:
+a single ``=`` means ``==`` (Mixpanel's scripts write ``X="v"``); ``null`` is a literal
+(handy against JSON nulls); list items must be literals; keywords and function names are
+case-insensitive, variable names are not.
 
 After parsing, a type pass rejects ``and``/``or`` operands that can never be boolean or
 undefined (Mixpanel docs: "Any other types will result in an error").
