@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mixpanel_data.analytics.expr._ast import (
     Binary,
@@ -53,12 +55,14 @@ from mixpanel_data.analytics.expr._sql import (
 )
 from mixpanel_data.analytics.expr._types import EVENT_NAME_NAMES, EVENT_TIME_NAMES
 from mixpanel_data.analytics.expr._values import (
-    UNDEFINED,
     canonical_json,
     datetime_from_ms,
     parse_datetime,
 )
 from mixpanel_data.exceptions import ExpressionError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Compiler", "SqlContext"]
 
@@ -320,9 +324,9 @@ class Compiler:
                 if isinstance(first, String)
                 else datetime_from_ms(first.value)
             )
-            if value is UNDEFINED:
-                return UNDEFINED_VAL
-            return _static_val("t", timestamp_sql(value))  # type: ignore[arg-type]
+            if isinstance(value, dt.datetime):
+                return _static_val("t", timestamp_sql(value))
+            return UNDEFINED_VAL
         a = self.compile(first)
         if func == "defined":
             return boolean_val(a.defined(), a.errors)
@@ -375,11 +379,14 @@ class Compiler:
         slot = Slot(body, lst.present())
         return Val(slots={"b": slot}, maybe_undef=lst.cond != TRUE, errors=errors)
 
-    def list_aggregate(self, list_json: str, predicate: object, agg: str, empty: str) -> str:
+    def list_aggregate(
+        self, list_json: str, predicate: Callable[[Val], str], agg: str, empty: str
+    ) -> str:
+        """``agg`` (list_bool_or/and) of ``predicate`` over the items of a JSON array."""
         self.lambdas += 1
         param = f"_mp_x{self.lambdas}"
         item = dynamic(param, maybe_undef=False)
-        cond = predicate(item)  # type: ignore[operator]
+        cond = predicate(item)
         return (
             f"coalesce({agg}(list_transform(json_extract({list_json}, '$[*]'),"
             f" lambda {param}: coalesce({cond}, false))), {empty.lower()})"
