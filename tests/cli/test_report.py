@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mixpanel_data.api import MixpanelClient, RateLimits
 from mixpanel_data.emulator import demo_emulator
 
 FROM, TO = "2024-05-20", "2024-05-26"
@@ -258,7 +259,15 @@ def test_api_errors_map_to_exit_codes(run_cli, monkeypatch, status, exit_code, t
         body = {"request": request.url.path, "error": f"{status}: no {text} for you"}
         return httpx.Response(status, json=body, headers={"Retry-After": "0"})
 
-    monkeypatch.setattr(emulator, "demo_transport", lambda: httpx.MockTransport(handler))
+    def client() -> MixpanelClient:
+        return MixpanelClient(
+            emulator.demo_credentials(),
+            transport=httpx.MockTransport(handler),
+            limits=RateLimits.unlimited(),
+            sleep=lambda _: None,
+        )
+
+    monkeypatch.setattr(emulator, "demo_client", client)
     code, out, err = run_cli(
         "--demo", "report", "event-counts", "Login", "--from", FROM, "--to", TO, "-f", "json"
     )
