@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import duckdb
+
 HERE = Path(__file__).resolve().parent
 CEILINGS = ("objects", "jsoncol", "auto_full")
 PIPELINES = ("pipeline", "pipeline_prefetch")
@@ -54,10 +56,17 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _ceiling(mode: str, src: Path, db: Path) -> int:
+def _connect(db: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     con = duckdb.connect(str(db))
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'").fetchall()
+    return con
+
+
+def _ceiling(mode: str, src: Path, db: Path, memory_limit: str) -> int:
+    con = _connect(db, memory_limit)
     path = str(src).replace("'", "''")
     query = {
         "objects": f"SELECT * FROM read_ndjson_objects('{path}')",
@@ -94,13 +103,11 @@ def _read(src: Path, start: int, end: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _pipeline(mode: str, src: Path, db: Path, batch_lines: int) -> int:
-    import duckdb
-
+def _pipeline(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str) -> int:
     from mixpanel_data.ingest import EventDecoder, iter_event_batches, prefetch
     from mixpanel_data.store._writer import deferred_checkpoints, write_events_chunk
 
-    con = duckdb.connect(str(db))
+    con = _connect(db, memory_limit)
     day0 = dt.date(2024, 6, 1)
     with EventDecoder(time_in_ms=False) as decoder, deferred_checkpoints(con):
         for n, (start, end) in enumerate(_day_slices(src, 30)):
@@ -113,12 +120,17 @@ def _pipeline(mode: str, src: Path, db: Path, batch_lines: int) -> int:
     return int(rows)
 
 
-def run_one(mode: str, src: Path, db: Path, batch_lines: int) -> None:
+def run_one(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str) -> None:
     """Run one mode in this process and print one JSON line."""
     if db.exists():
         db.unlink()
     started = time.perf_counter()
-    rows = _ceiling(mode, src, db) if mode in CEILINGS else _pipeline(mode, src, db, batch_lines)
+    cpu = time.process_time()
+    rows = (
+        _ceiling(mode, src, db, memory_limit)
+        if mode in CEILINGS
+        else _pipeline(mode, src, db, batch_lines, memory_limit)
+    )
     seconds = time.perf_counter() - started
     print(
         json.dumps(
@@ -126,6 +138,7 @@ def run_one(mode: str, src: Path, db: Path, batch_lines: int) -> None:
                 "mode": mode,
                 "rows": rows,
                 "seconds": seconds,
+                "cpu": time.process_time() - cpu,
                 "rss_mb": _rss_mb(),
                 "db_mb": db.stat().st_size / 2**20,
             }
@@ -142,12 +155,17 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[*CEILINGS, *PIPELINES])
     parser.add_argument("--batch-lines", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--memory-limit",
+        default="512MB",
+        help="DuckDB memory_limit of the writing connection, every mode ('' for DuckDB's default)",
+    )
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     src = args.dir / f"events_{args.events}.ndjson"
     if args.run:
-        run_one(args.run, src, args.dir / f"{args.run}.duckdb", args.batch_lines)
+        run_one(args.run, src, args.dir / f"{args.run}.duckdb", args.batch_lines, args.memory_limit)
         return
     if not src.exists():
         sys.path.insert(0, str(HERE))
@@ -177,7 +195,11 @@ def main() -> None:
             )
             result = json.loads(out.stdout.strip().splitlines()[-1])
             results.setdefault(mode, []).append(result)
-            print(f"  {mode}: {result['rows']} rows in {result['seconds']:.1f}s", flush=True)
+            print(
+                f"  {mode}: {result['rows']} rows in {result['seconds']:.1f}s "
+                f"(cpu {result['cpu']:.1f}s)",
+                flush=True,
+            )
     median = {m: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for m, r in results.items()}
     print(
         f"\n{args.events} events, {src.stat().st_size / args.events:.0f} bytes/event, "
@@ -186,16 +208,17 @@ def main() -> None:
     print(
         "| mode | events/s | "
         + " | ".join(f"÷ {c}" for c in CEILINGS if c in median)
-        + " | peak RSS | DB size |"
+        + " | CPU s | peak RSS | DB size |"
     )
-    print("|---|---:|" + "---:|" * len([c for c in CEILINGS if c in median]) + "---:|---:|")
+    print("|---|---:|" + "---:|" * len([c for c in CEILINGS if c in median]) + "---:|---:|---:|")
     for mode, r in median.items():
         rate = args.events / r["seconds"]
         ratios = " | ".join(
             f"{rate / (args.events / median[c]['seconds']):.2f}" for c in CEILINGS if c in median
         )
         print(
-            f"| {mode} | {rate / 1000:.0f}k | {ratios} | {r['rss_mb']:.0f} MB | {r['db_mb']:.0f} MB |"
+            f"| {mode} | {rate / 1000:.1f}k | {ratios} | {r['cpu']:.0f} | {r['rss_mb']:.0f} MB "
+            f"| {r['db_mb']:.0f} MB |"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -349,3 +350,11 @@ def test_drift_is_caught_in_checked_batches(
     decoder.decode(line(time=T0, v=first))
     batch = decoder.decode(line(time=T0, v=second) + line(time=T0, v=first))
     assert batch.columns[0].type.value == widened
+
+
+def test_close_removes_the_scratch_folder() -> None:
+    decoder = EventDecoder(time_in_ms=False)
+    folder = Path(decoder._dir)
+    assert folder.is_dir()
+    decoder.close()
+    assert not folder.exists()

@@ -58,7 +58,8 @@ class EventBatch:
         then one column per entry of ``columns``, in the same order, named ``p0``, ``p1``, …
         (property names are arbitrary and may collide with each other or with the top-level
         names, so the writer maps them by position, never by name). ``properties`` holds each
-        record's properties object as JSON text.
+        record's properties object as JSON text; it and the JSON-typed property columns use
+        Arrow's ``arrow.json`` extension type (UTF-8 storage), which DuckDB reads as JSON.
     columns
         The flattened property columns.
     first_line

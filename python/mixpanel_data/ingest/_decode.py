@@ -10,7 +10,11 @@ import duckdb
 from mixpanel_data.exceptions import ValidationError
 from mixpanel_data.ingest._badline import bad_record_error
 from mixpanel_data.ingest._decode_sql import TIME_MARKER, cast_expr, synthetic_insert_id_expr
-from mixpanel_data.ingest._flatten import MAX_PROPERTY_COLUMNS, FlatteningDecoder
+from mixpanel_data.ingest._flatten import (
+    DECODER_MEMORY_LIMIT,
+    MAX_PROPERTY_COLUMNS,
+    FlatteningDecoder,
+)
 from mixpanel_data.ingest._lines import LineBlock
 from mixpanel_data.ingest._sql import quote_literal
 from mixpanel_data.ingest._types import ColumnType
@@ -55,6 +59,8 @@ class EventDecoder(FlatteningDecoder):
         :data:`MAX_PROPERTY_COLUMNS`).
     threads
         DuckDB threads for decoding (default: DuckDB's, one per core).
+    memory_limit
+        Memory cap of the decoder's scratch DuckDB (bigger blocks spill to a temp folder).
 
     Notes
     -----
@@ -95,8 +101,9 @@ class EventDecoder(FlatteningDecoder):
         fetched_at: dt.datetime | None = None,
         max_columns: int = MAX_PROPERTY_COLUMNS,
         threads: int | None = None,
+        memory_limit: str = DECODER_MEMORY_LIMIT,
     ) -> None:
-        super().__init__(max_columns=max_columns, threads=threads)
+        super().__init__(max_columns=max_columns, threads=threads, memory_limit=memory_limit)
         self.time_in_ms = time_in_ms
         self.timezone = timezone
         self.fetched_at = fetched_at or utc_now()

@@ -16,9 +16,8 @@ widened types. Values are never coerced lossily.
 from __future__ import annotations
 
 import abc
-import contextlib
 import logging
-import os
+import shutil
 import tempfile
 import weakref
 from pathlib import Path
@@ -57,13 +56,12 @@ make a 1M-event insert take ~90 s. Keys past the limit stay JSON-only (in ``prop
 """
 
 
+DECODER_MEMORY_LIMIT = "512MB"
+"""Memory cap of a decoder's scratch DuckDB (a 50k-line block needs ~200 MB; more spills)."""
+
+
 class _RetryError(Exception):
     """A checked cast found a value that does not fit its column: classify and retry."""
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        Path(path).unlink()
 
 
 class FlatteningDecoder(abc.ABC):
@@ -75,17 +73,31 @@ class FlatteningDecoder(abc.ABC):
 
     _what = "record"
 
-    def __init__(self, *, max_columns: int = MAX_PROPERTY_COLUMNS, threads: int | None = None):
+    def __init__(
+        self,
+        *,
+        max_columns: int = MAX_PROPERTY_COLUMNS,
+        threads: int | None = None,
+        memory_limit: str = DECODER_MEMORY_LIMIT,
+    ):
         if max_columns < 0:
             raise ValueError("max_columns must be >= 0")
-        config: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": True}
+        self._dir = tempfile.mkdtemp(prefix="mp-ingest-")
+        self._path = str(Path(self._dir) / "block.ndjson")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "preserve_insertion_order": True,
+            # JSON columns leave as Arrow's arrow.json extension type, so the writer's
+            # DuckDB takes them as JSON without re-validating every document (~18% faster).
+            "arrow_lossless_conversion": True,
+            "memory_limit": memory_limit,
+            # A block larger than the limit spills here rather than failing.
+            "temp_directory": str(Path(self._dir) / "spill"),
+        }
         if threads is not None:
             config["threads"] = threads
         self._con = duckdb.connect(":memory:", config=config)
         self._con.execute(KIND_MACRO).fetchall()
-        fd, self._path = tempfile.mkstemp(prefix="mp-ingest-", suffix=".ndjson")
-        os.close(fd)
-        self._cleanup = weakref.finalize(self, _remove, self._path)
         self._max_columns = max_columns
         self._kinds: dict[str, Kind] = {}
         self._dropped: set[str] = set()

@@ -10,7 +10,11 @@ import orjson
 from mixpanel_data.exceptions import APIDecodeError
 from mixpanel_data.ingest._badline import bad_record_error
 from mixpanel_data.ingest._decode import utc_now
-from mixpanel_data.ingest._flatten import MAX_PROPERTY_COLUMNS, FlatteningDecoder
+from mixpanel_data.ingest._flatten import (
+    DECODER_MEMORY_LIMIT,
+    MAX_PROPERTY_COLUMNS,
+    FlatteningDecoder,
+)
 from mixpanel_data.ingest._sql import quote_literal
 
 if TYPE_CHECKING:
@@ -55,6 +59,8 @@ class ProfileDecoder(FlatteningDecoder):
         Most flattened property columns.
     threads
         DuckDB threads for decoding.
+    memory_limit
+        Memory cap of the decoder's scratch DuckDB.
     """
 
     _what = "profile"
@@ -65,8 +71,9 @@ class ProfileDecoder(FlatteningDecoder):
         fetched_at: dt.datetime | None = None,
         max_columns: int = MAX_PROPERTY_COLUMNS,
         threads: int | None = None,
+        memory_limit: str = DECODER_MEMORY_LIMIT,
     ) -> None:
-        super().__init__(max_columns=max_columns, threads=threads)
+        super().__init__(max_columns=max_columns, threads=threads, memory_limit=memory_limit)
         self.fetched_at = fetched_at or utc_now()
 
     def decode(self, profiles: Iterable[Profile]) -> EventBatch:
