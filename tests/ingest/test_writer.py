@@ -433,3 +433,13 @@ def test_deferred_checkpoints_restore_the_setting_and_keep_the_data(
     again = duckdb.connect(path)
     assert select(again, "SELECT count(*) FROM events") == [(1,)]
     again.close()
+
+
+def test_a_differently_cased_table_name_reuses_the_table(
+    con: duckdb.DuckDBPyConnection, decoder: EventDecoder, line: LineMaker
+) -> None:
+    store(con, decoder, line(time=T0, distinct_id="a", amount=1))
+    store(con, decoder, line(time=T0, distinct_id="b", amount=2), table="EVENTS")
+    assert select(con, "SELECT distinct_id, amount FROM events ORDER BY 1") == [("a", 1), ("b", 2)]
+    assert select(con, "SELECT name, rows FROM _mp_tables") == [("events", 2)]
+    assert completed_days(con, "Events", {}) == {DAY}

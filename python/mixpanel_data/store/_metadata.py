@@ -97,7 +97,7 @@ def completed_days_at(
         return {}
     rows = con.execute(
         "SELECT day, fetched_at FROM _mp_fetch_log "
-        "WHERE table_name = ? AND filters = ? AND status = 'complete'",
+        "WHERE lower(table_name) = lower(?) AND filters = ? AND status = 'complete'",
         [table, canonical_filters(filters)],
     ).fetchall()
     return dict(rows)

@@ -41,7 +41,7 @@ from mixpanel_data.store._metadata import (
     update_table_record,
 )
 from mixpanel_data.store._writer_append import append_batch
-from mixpanel_data.store._writer_columns import TableColumns
+from mixpanel_data.store._writer_columns import TableColumns, catalog_name
 from mixpanel_data.store._writer_tx import transaction
 
 if TYPE_CHECKING:
@@ -230,6 +230,7 @@ def write_events_chunk(
     with transaction(con, doing=f"storing {table} for {day.isoformat()}"):
         ensure_metadata(con)
         create_events_table(con, table)
+        table = catalog_name(con, table)
         columns = TableColumns.load(con, table, top_level=EVENT_COLUMNS, max_columns=max_columns)
         last_old = _last_rowid(con, table)
         for batch in batches:

@@ -35,7 +35,7 @@ from mixpanel_data.ingest._types import ColumnType
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["COMMENT_KEY", "TableColumns", "column_type_of"]
+__all__ = ["COMMENT_KEY", "TableColumns", "catalog_name", "column_type_of"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,20 @@ _DUCKDB_TYPES = {
     "VARCHAR": ColumnType.VARCHAR,
     "JSON": ColumnType.JSON,
 }
+
+
+def catalog_name(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Return ``table`` as the catalog spells it (DuckDB names are case-insensitive).
+
+    Writing ``Events`` into an existing ``events`` table must reuse its columns and its
+    registry rows, so every writer works with the catalog's spelling.
+    """
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE lower(table_name) = lower(?) "
+        "AND database_name = current_database() AND schema_name = current_schema()",
+        [table],
+    ).fetchall()
+    return str(rows[0][0]) if rows else table
 
 
 def column_type_of(data_type: str) -> ColumnType | None:

@@ -21,7 +21,7 @@ from mixpanel_data.ingest._sql import quote_ident
 from mixpanel_data.store._metadata import ensure_metadata, update_table_record
 from mixpanel_data.store._writer import WriteStats
 from mixpanel_data.store._writer_append import INCOMING, insert_select
-from mixpanel_data.store._writer_columns import TableColumns
+from mixpanel_data.store._writer_columns import TableColumns, catalog_name
 from mixpanel_data.store._writer_tx import transaction
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ def write_users(
     with transaction(con, doing=f"storing profiles in {table}"):
         ensure_metadata(con)
         create_users_table(con, table)
+        table = catalog_name(con, table)
         columns = TableColumns.load(con, table, top_level=PROFILE_COLUMNS, max_columns=max_columns)
         for batch in batches:
             received += batch.rows
