@@ -134,6 +134,10 @@ class ChunkRunner(Generic[B, S]):
         Tries per chunk (the first one included) for retryable errors.
     queue_depth
         Decoded batches a worker may hold ahead of the writer.
+    decode_slots
+        Workers that may read and decode a body at once (``None``: all of them). Requests
+        beyond that wait for their first byte (the slow part of an export) concurrently,
+        then for a slot; decoding is CPU-bound, so more at once only adds memory.
     tracker
         Counts requests and reports committed/retrying/failed chunks.
     sleep
@@ -154,6 +158,7 @@ class ChunkRunner(Generic[B, S]):
         sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         units: Callable[[Chunk], int] | None = None,
+        decode_slots: int | None = None,
     ) -> None:
         self._open = open_chunk
         self._write = write_chunk
@@ -165,6 +170,8 @@ class ChunkRunner(Generic[B, S]):
         self._sleep = sleep if sleep is not None else self._interruptible_sleep
         self._rng = rng if rng is not None else random.Random()
         self._units = units if units is not None else (lambda chunk: chunk.days)
+        slots = self._workers if decode_slots is None else max(1, min(decode_slots, self._workers))
+        self._slots = threading.BoundedSemaphore(slots)
 
     def _interruptible_sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
@@ -260,12 +267,25 @@ class ChunkRunner(Generic[B, S]):
                 return
             self._tracker.add_request()
             with self._open(job.chunk) as batches:
-                for batch in batches:
-                    if not self._put(job, batch, ready):
-                        return
+                # The answer has started: wait for a decoding slot, then read it whole.
+                if not self._acquire_slot(job):
+                    return
+                try:
+                    for batch in batches:
+                        if not self._put(job, batch, ready):
+                            return
+                finally:
+                    self._slots.release()
             self._put(job, _END, ready)
         except BaseException as exc:
             self._put(job, _Failure(exc), ready)
+
+    def _acquire_slot(self, job: _Job) -> bool:
+        """Take a decoding slot; False when the job was abandoned meanwhile."""
+        while not (job.cancel.is_set() or self._stop.is_set()):
+            if self._slots.acquire(timeout=_POLL):
+                return True
+        return False
 
     def _put(self, job: _Job, item: object, ready: queue.Queue[_Job]) -> bool:
         """Hand an item to the writer; False when the job was abandoned meanwhile."""

@@ -180,3 +180,28 @@ def test_progress_callback_errors_do_not_break_the_fetch():
     )
     outcomes = runner.run(chunks(3))
     assert all(o.error is None for o in outcomes)
+
+
+def test_decode_slots_bound_concurrent_decoding():
+    class Counting(FakeSource):
+        def __init__(self) -> None:
+            super().__init__(batches=5)
+            self.decoding = 0
+            self.max_decoding = 0
+
+        def _batches(self, chunk, plan):
+            with self.lock:
+                self.decoding += 1
+                self.max_decoding = max(self.max_decoding, self.decoding)
+            try:
+                yield from super()._batches(chunk, plan)
+            finally:
+                with self.lock:
+                    self.decoding -= 1
+
+    source = Counting()
+    store = FakeStore(source)
+    outcomes, _, _ = run(source, store, chunks(8), workers=4, decode_slots=1)
+    assert all(o.error is None for o in outcomes)
+    assert source.max_decoding == 1
+    assert source.max_open >= 2  # requests still start while another body is decoded
