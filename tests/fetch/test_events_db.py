@@ -17,6 +17,7 @@ import pytest
 from mixpanel_data.api import MixpanelClient, RateLimits
 from mixpanel_data.emulator import Dataset, DatasetConfig, Emulator
 from mixpanel_data.exceptions import BadRequestError, ValidationError
+from mixpanel_data.store._sql import quote_ident
 from mixpanel_data.workspace import Workspace
 
 START = dt.date(2024, 1, 1)
@@ -157,25 +158,44 @@ def test_schema_drift_widens_columns(hard, fetched):
     assert values == raw
 
 
-def test_odd_and_colliding_names(hard, fetched):
+def test_odd_and_colliding_names(fetched):
     ws, _ = fetched
-    columns = {
-        name
-        for (name,) in ws.database.fetchall(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'"
-        )
-    }
-    # Top-level columns keep their names; properties that collide with them are renamed by
-    # the store's documented rule, and $-names stay apart from plain ones.
-    assert {"event", "time", "distinct_id", "insert_id", "properties", "_fetched_at"} <= columns
-    assert "$browser" in columns
-    keys = {
-        k
+    columns = ws.database.fetchall(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'events'"
+    )
+    names = {name for name, _ in columns}
+    assert {"event", "time", "distinct_id", "insert_id", "properties", "_fetched_at"} <= names
+    # Every property column records the key it holds; every stored key has exactly one
+    # column (Mixpanel's own time/distinct_id/$insert_id/mp_processing_time_ms feed the
+    # top-level columns), however odd the name: `$x` beside `x`, `Plan`/`plan`, dots,
+    # spaces, quotes, unicode, a 300-character name, names of our own columns.
+    held = {orjson.loads(c)["mp_property"]: n for n, c in columns if c and c.startswith("{")}
+    properties = [
+        orjson.loads(text)
         for (text,) in ws.database.fetchall("SELECT properties::VARCHAR FROM events")
-        for k in orjson.loads(text)
-    }
-    odd = {k for k in keys if k.lower() in {"plan", "$x", "x"} or " " in k or "." in k}
-    assert odd, "the dataset plants odd property names"
+    ]
+    keys = {k for p in properties for k in p}
+    valued = {k for p in properties for k, v in p.items() if v is not None}
+    reserved = {"time", "distinct_id", "$insert_id", "mp_processing_time_ms"}
+    # A key only ever null gets no column (yet): its type is unknown.
+    assert set(held) == {k for k in valued - reserved if k and "\x00" not in k}
+    odd = {"$score", "score", "Plan", "plan", "item.sku", 'say "hi"', "back\\slash", "名前"}
+    assert odd | {"event", "properties", "insert_id", "_fetched_at"} <= keys
+    assert held["event"] == "prop_event"
+    assert held["properties"] == "prop_properties"
+    assert held["$score"] == "$score"
+    assert held["score"] == "score"
+    assert held["Plan"].lower() != held["plan"].lower()
+    assert held["item.sku"] == "item.sku"
+    # Each column is null exactly where its key is absent or null.
+    for key, column in held.items():
+        pointer = "/" + key.replace("~", "~0").replace("/", "~1")
+        (mismatches,) = ws.database.fetchall(
+            f"SELECT count(*) FROM events WHERE ({quote_ident(column)} IS NULL) <> "
+            "(json_extract(properties, ?) IS NULL OR json_extract(properties, ?)::VARCHAR = 'null')",
+            [pointer, pointer],
+        )[0]
+        assert mismatches == 0, key
 
 
 def test_strings_with_line_separators_survive(hard, fetched):
