@@ -22,7 +22,7 @@ import queue
 import random
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -57,6 +57,7 @@ _RETRYABLE: tuple[type[BaseException], ...] = (
     APIConnectionError,
 )
 _POLL = 0.1
+_ABANDON_WAIT = 2.0
 
 
 def is_retryable_chunk_error(exc: BaseException) -> bool:
@@ -192,13 +193,14 @@ class ChunkRunner(Generic[B, S]):
         active: list[_Job] = []
         outcomes: dict[Chunk, ChunkOutcome[S]] = {}
         pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="mp-fetch")
+        running: list[Future[None]] = []
         try:
             while todo or active:
                 while todo and len(active) < self._workers:
                     chunk, attempt, delay = todo.popleft()
                     job = _Job(chunk, attempt, delay, queue.Queue(maxsize=self._depth))
                     active.append(job)
-                    pool.submit(self._produce, job, ready)
+                    running.append(pool.submit(self._produce, job, ready))
                 job = ready.get()
                 active.remove(job)
                 retry = self._store(job, outcomes)
@@ -208,9 +210,12 @@ class ChunkRunner(Generic[B, S]):
             self._stop.set()
             for job in active:
                 job.cancel.set()
+            # Workers notice within a poll interval, unless a read is blocked on a silent
+            # server: do not hang on those (closing the client ends them).
+            wait(running, timeout=_ABANDON_WAIT)
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
         return [outcomes[c] for c in chunks]
 
     def _store(

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from mixpanel_data._fetch_events import ChunkStats
 from mixpanel_data._types_fetch import EventList, EventSummary
-from mixpanel_data.ingest import EventDecoder, ProfileDecoder, iter_event_batches
+from mixpanel_data.exceptions import StorageError
+from mixpanel_data.ingest import EventDecoder, ProfileDecoder, iter_line_blocks
 from mixpanel_data.store._introspect import resolve_table
 from mixpanel_data.store._metadata import completed_days_at, ensure_metadata
 from mixpanel_data.store._sql import quote_ident
@@ -53,6 +54,7 @@ BATCH_BYTES = 32 * 1024 * 1024
 the batch's bytes, so this bounds it whatever the width of the events."""
 DECODER_THREADS: int | None = 1
 """DuckDB threads per decoder: one, so decoding and storing each keep a core."""
+_CLOSE_WAIT = 5.0
 WRITER_MEMORY_LIMIT: str | None = "256MB"
 """DuckDB's memory limit on the workspace database while a fetch writes (restored after):
 without it DuckDB keeps up to 80% of RAM of written pages cached, so memory would grow
@@ -107,7 +109,8 @@ class EventsStore:
         self._source = dict(source) if source is not None else None
         self._fetched_at = _utc_now()
         self._local = threading.local()
-        self._decoders: list[EventDecoder] = []
+        self._decoders: list[tuple[EventDecoder, threading.Lock]] = []
+        self._closed = False
         self._lock = threading.Lock()
         self._table_rows: int | None = None
         self._memory_limit: str | None = None
@@ -129,25 +132,34 @@ class EventsStore:
 
     # -- decoding (worker threads) ------------------------------------------------------------
 
-    def _decoder(self) -> EventDecoder:
-        decoder: EventDecoder | None = getattr(self._local, "decoder", None)
-        if decoder is None:
+    def _decoder(self) -> tuple[EventDecoder, threading.Lock]:
+        found: tuple[EventDecoder, threading.Lock] | None = getattr(self._local, "decoder", None)
+        if found is None:
             decoder = EventDecoder(
                 time_in_ms=self._time_in_ms,
                 timezone=self._timezone,
                 fetched_at=self._fetched_at,
                 threads=DECODER_THREADS,
             )
-            self._local.decoder = decoder
+            found = (decoder, threading.Lock())
+            self._local.decoder = found
             with self._lock:
-                self._decoders.append(decoder)
-        return decoder
+                self._decoders.append(found)
+        return found
 
     def decode(self, body: Iterator[bytes], chunk: Chunk) -> Iterator[EventBatch]:  # noqa: ARG002 - one decoder per thread serves every chunk
-        """Split a body into complete lines and decode them, batch by batch."""
-        return iter_event_batches(
-            body, self._decoder(), batch_lines=BATCH_LINES, batch_bytes=BATCH_BYTES
-        )
+        """Split a body into complete lines and decode them, batch by batch.
+
+        Raises (from the iterator) ``ExportTruncatedError`` for a body cut short and
+        ``APIDecodeError`` for a malformed line.
+        """
+        decoder, busy = self._decoder()
+        for block in iter_line_blocks(body, batch_lines=BATCH_LINES, batch_bytes=BATCH_BYTES):
+            with busy:
+                if self._closed:
+                    raise StorageError("the fetch was stopped; this body is abandoned")
+                batch = decoder.decode(block)
+            yield batch
 
     @staticmethod
     def rows_in(batch: EventBatch) -> int:
@@ -213,9 +225,18 @@ class EventsStore:
 
     def _close_decoders(self) -> None:
         with self._lock:
+            self._closed = True
             decoders, self._decoders = self._decoders, []
-        for decoder in decoders:
-            decoder.close()
+        for decoder, busy in decoders:
+            # A worker abandoned mid-decode still uses its decoder: never close it under
+            # it (its finalizer releases it when the worker ends).
+            if busy.acquire(timeout=_CLOSE_WAIT):
+                try:
+                    decoder.close()
+                finally:
+                    busy.release()
+            else:
+                log.debug("a decoder is still busy; it is released when its worker ends")
 
 
 class UsersStore:

@@ -205,3 +205,35 @@ def test_decode_slots_bound_concurrent_decoding():
     assert all(o.error is None for o in outcomes)
     assert source.max_decoding == 1
     assert source.max_open >= 2  # requests still start while another body is decoded
+
+
+def test_an_abort_does_not_wait_for_a_silent_server(monkeypatch):
+    monkeypatch.setattr("mixpanel_data._fetch_runner._ABANDON_WAIT", 0.2)
+    stuck = threading.Event()
+    release = threading.Event()
+
+    class Silent(FakeSource):
+        def _batches(self, chunk, plan):
+            if chunk.from_date == D0 + dt.timedelta(days=1):
+                stuck.set()
+                release.wait(30)  # a read blocked on a server that sends nothing
+                return
+            yield from super()._batches(chunk, plan)
+
+    source = Silent()
+    store = FakeStore(source, fail_on=D0)
+
+    def failing_write(chunk, batches):
+        stuck.wait(10)  # fail only once the other worker is blocked
+        return store.write(chunk, batches)
+
+    tracker = ProgressTracker("events", "events", 2)
+    runner = ChunkRunner(
+        source.open, failing_write, workers=2, attempts=1, queue_depth=1, tracker=tracker
+    )
+    try:
+        with pytest.raises(StorageError):
+            runner.run(chunks(2))
+        assert not release.is_set()  # run() returned while the read was still blocked
+    finally:
+        release.set()
