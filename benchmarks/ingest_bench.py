@@ -21,7 +21,7 @@ auto_full
     become one STRUCT column).
 pipeline
     mixpanel_data: the file read in 1 MiB chunks (as an HTTP body would arrive), split,
-    decoded and stored in 30 chunks ("days"), each with ``write_events_chunk`` (one
+    decoded and stored in chunks of ~33k events ("days"; ``--days``), each with ``write_events_chunk`` (one
     transaction, dedup, fetch log) into the flattened table, inside ``deferred_checkpoints``
     (one checkpoint at the end, included in the time).
 pipeline_prefetch
@@ -103,14 +103,16 @@ def _read(src: Path, start: int, end: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _pipeline(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str) -> int:
+def _pipeline(
+    mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str, days: int
+) -> int:
     from mixpanel_data.ingest import EventDecoder, iter_event_batches, prefetch
     from mixpanel_data.store._writer import deferred_checkpoints, write_events_chunk
 
     con = _connect(db, memory_limit)
     day0 = dt.date(2024, 6, 1)
     with EventDecoder(time_in_ms=False) as decoder, deferred_checkpoints(con):
-        for n, (start, end) in enumerate(_day_slices(src, 30)):
+        for n, (start, end) in enumerate(_day_slices(src, days)):
             batches = iter_event_batches(_read(src, start, end), decoder, batch_lines=batch_lines)
             if mode == "pipeline_prefetch":
                 batches = prefetch(batches)
@@ -120,7 +122,7 @@ def _pipeline(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: st
     return int(rows)
 
 
-def run_one(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str) -> None:
+def run_one(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str, days: int) -> None:
     """Run one mode in this process and print one JSON line."""
     if db.exists():
         db.unlink()
@@ -129,7 +131,7 @@ def run_one(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str)
     rows = (
         _ceiling(mode, src, db, memory_limit)
         if mode in CEILINGS
-        else _pipeline(mode, src, db, batch_lines, memory_limit)
+        else _pipeline(mode, src, db, batch_lines, memory_limit, days)
     )
     seconds = time.perf_counter() - started
     print(
@@ -154,6 +156,12 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/mp-ingest-bench"))
     parser.add_argument("--only", nargs="*", default=[*CEILINGS, *PIPELINES])
     parser.add_argument("--batch-lines", type=int, default=50_000)
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=0,
+        help="chunks (one transaction each) to store the events in; default: one per ~33k events",
+    )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument(
         "--memory-limit",
@@ -162,12 +170,20 @@ def main() -> None:
     )
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.days = args.days or max(1, args.events // 33_000)
     args.dir.mkdir(parents=True, exist_ok=True)
     src = args.dir / f"events_{args.events}.ndjson"
     if args.run:
         run_one(args.run, src, args.dir / f"{args.run}.duckdb", args.batch_lines, args.memory_limit)
         return
-    if not src.exists():
+        run_one(
+            args.run,
+            src,
+            args.dir / f"{args.run}.duckdb",
+            args.batch_lines,
+            args.memory_limit,
+            args.days,
+        )
         sys.path.insert(0, str(HERE))
         from ingest_data import generate
 
@@ -186,6 +202,10 @@ def main() -> None:
                     str(args.dir),
                     "--batch-lines",
                     str(args.batch_lines),
+                    "--memory-limit",
+                    args.memory_limit,
+                    "--days",
+                    str(args.days),
                     "--run",
                     mode,
                 ],
@@ -203,7 +223,7 @@ def main() -> None:
     median = {m: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for m, r in results.items()}
     print(
         f"\n{args.events} events, {src.stat().st_size / args.events:.0f} bytes/event, "
-        f"batch {args.batch_lines} lines"
+        f"batch {args.batch_lines} lines, {args.days} chunks"
     )
     print(
         "| mode | events/s | "
