@@ -55,10 +55,11 @@ the batch's bytes, so this bounds it whatever the width of the events."""
 DECODER_THREADS: int | None = 1
 """DuckDB threads per decoder: one, so decoding and storing each keep a core."""
 _CLOSE_WAIT = 5.0
-WRITER_MEMORY_LIMIT: str | None = "256MB"
+WRITER_MEMORY_LIMIT: str | None = "512MB"
 """DuckDB's memory limit on the workspace database while a fetch writes (restored after):
-without it DuckDB keeps up to 80% of RAM of written pages cached, so memory would grow
-with the export instead of staying bounded by the batch."""
+without it DuckDB keeps up to 80% of RAM of written pages cached, so memory grows with the
+export instead of staying bounded by the batch. Measured on 400k events: 256 MB halves the
+writer's speed, 512 MB costs nothing against no limit and keeps the process under 1 GB."""
 
 
 def _utc_now() -> dt.datetime:
