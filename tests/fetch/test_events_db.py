@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import gzip
+import random
 from zoneinfo import ZoneInfo
 
+import httpx
 import orjson
 import pytest
 
@@ -351,3 +354,44 @@ def test_list_events(hard, fetched, oracle):
     assert {e.event: e.count for e in listing.events} == counts
     assert listing.events == sorted(listing.events, key=lambda e: (-e.count, e.event))
     assert listing.pl.height == len(counts)
+
+
+class _Pieces(httpx.SyncByteStream):
+    """A body delivered in pieces of 1 to 7 bytes (gzip members and characters split)."""
+
+    def __init__(self, data: bytes, seed: int) -> None:
+        self.data = data
+        self.rng = random.Random(seed)
+
+    def __iter__(self):
+        at = 0
+        while at < len(self.data):
+            size = self.rng.randint(1, 7)
+            yield self.data[at : at + size]
+            at += size
+
+
+def test_gzip_and_characters_split_anywhere(hard, tmp_path, oracle, stored):
+    emulator = Emulator(hard)
+
+    def pieces(request: httpx.Request) -> httpx.Response:
+        day = dt.date.fromisoformat(request.url.params["from_date"])
+        body = hard.export_lines(day, time_in_ms=True)
+        packed = gzip.compress(body)
+        return httpx.Response(
+            200,
+            headers={"Content-Encoding": "gzip"},
+            stream=_Pieces(packed, seed=day.toordinal()),
+        )
+
+    client = MixpanelClient(
+        emulator.client_credentials(), transport=httpx.MockTransport(pieces),
+        limits=RateLimits.unlimited(),
+    )  # fmt: skip
+    with client, Workspace(path=tmp_path / "split.duckdb", client=client) as ws:
+        ws.fetch_events(START, last_day(hard))
+        assert stored(ws) == oracle(hard)
+    # The dataset does hold multi-byte characters and line separators to split.
+    bodies = b"".join(hard.export_lines(day, time_in_ms=True) for day in hard.days)
+    assert "\u2028".encode() in bodies
+    assert "名前".encode() in bodies
