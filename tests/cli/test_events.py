@@ -152,7 +152,7 @@ def test_progress_bar_draws_days_rows_size_rate_eta():
             bar(snapshot)
     text = stream.getvalue()
     assert "2/4 days" in text
-    assert "12,345 rows" in text
+    assert "12,345 events" in text
     assert "5.6 MB" in text
     assert bar.updates == 3
 

@@ -98,7 +98,7 @@ class FetchProgressBar:
     def __call__(self, snapshot: FetchProgress) -> None:
         """Update the bar from one snapshot (the ``on_progress`` callback)."""
         fields: dict[str, Any] = {
-            "rows": f"{snapshot.rows:,} rows",
+            "rows": f"{snapshot.rows:,} {'profiles' if snapshot.kind == 'users' else 'events'}",
             "size": format_bytes(snapshot.bytes),
             "rate": format_rate(snapshot.rate),
             "eta": _format_eta(snapshot.eta),
