@@ -100,7 +100,8 @@ class FetchResult(Record, frozen=True, kw_only=True, dict=True):
     requests
         HTTP requests that completed a chunk or page (retries included).
     bytes
-        Bytes of (decompressed) data received.
+        Bytes of export data received, decompressed, retries included (0 for profiles,
+        which arrive as decoded JSON pages).
     seconds
         Wall time of the fetch.
     failures
