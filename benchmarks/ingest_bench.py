@@ -174,8 +174,6 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     src = args.dir / f"events_{args.events}.ndjson"
     if args.run:
-        run_one(args.run, src, args.dir / f"{args.run}.duckdb", args.batch_lines, args.memory_limit)
-        return
         run_one(
             args.run,
             src,
@@ -184,6 +182,8 @@ def main() -> None:
             args.memory_limit,
             args.days,
         )
+        return
+    if not src.exists():
         sys.path.insert(0, str(HERE))
         from ingest_data import generate
 
