@@ -71,10 +71,17 @@ def prefetch(items: Iterable[T], *, depth: int = 1) -> Iterator[T]:
             return True
         return False
 
+    source = iter(items)
+
     def produce() -> None:
         try:
-            for item in items:
+            for item in source:
                 if not put(item):
+                    # The consumer went away: close the source now (in this thread, which
+                    # owns it) so its cleanup, e.g. an HTTP response, runs promptly.
+                    close = getattr(source, "close", None)
+                    if close is not None:
+                        close()
                     return
         except BaseException as exc:  # handed to the consumer, re-raised there
             put(exc)
