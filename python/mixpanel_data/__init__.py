@@ -12,7 +12,7 @@ Usage::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
 from mixpanel_data._config import (
     AccountInfo,
@@ -93,8 +93,29 @@ from mixpanel_data.exceptions import (
     TableNotFoundError,
     ValidationError,
 )
+from mixpanel_data.types import (
+    ActivityEvent,
+    ChunkFailure,
+    CohortList,
+    EventSummary,
+    FrequencyRow,
+    FunnelList,
+    InsightsRow,
+    Record,
+    ReportResult,
+    Result,
+    RetentionRow,
+    SchemaEvent,
+    SchemaEventList,
+    SchemaProperty,
+    SchemaPropertyList,
+    SchemaValue,
+    SchemaValueList,
+    SeriesRow,
+    TopEventList,
+)
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from mixpanel_data._notebook import connect, query, query_df, query_pl, tables
     from mixpanel_data.workspace import Workspace, ephemeral
 
@@ -107,11 +128,14 @@ __all__ = [
     "AccountInfo",
     "AccountList",
     "AccountNotFoundError",
+    "ActivityEvent",
     "ActivityFeedResult",
     "AuthCheck",
     "AuthStatus",
     "AuthenticationError",
     "BadRequestError",
+    "ChunkFailure",
+    "CohortList",
     "ColumnDescription",
     "ColumnInfo",
     "ColumnStats",
@@ -122,6 +146,7 @@ __all__ = [
     "DatabaseSize",
     "EventCountsResult",
     "EventList",
+    "EventSummary",
     "ExportResult",
     "ExportTruncatedError",
     "ExpressionError",
@@ -129,10 +154,13 @@ __all__ = [
     "FetchProgress",
     "FetchResult",
     "FrequencyResult",
+    "FrequencyRow",
     "FunnelInfo",
+    "FunnelList",
     "FunnelResult",
     "FunnelStep",
     "InsightsResult",
+    "InsightsRow",
     "JQLResult",
     "LegacyAuthWarning",
     "MixpanelDataError",
@@ -150,12 +178,23 @@ __all__ = [
     "QueryError",
     "RateLimitError",
     "ReadOnlyError",
+    "Record",
     "ReportComparison",
+    "ReportResult",
     "ResetResult",
+    "Result",
     "RetentionResult",
+    "RetentionRow",
     "SQLError",
     "SavedCohort",
+    "SchemaEvent",
+    "SchemaEventList",
+    "SchemaProperty",
+    "SchemaPropertyList",
+    "SchemaValue",
+    "SchemaValueList",
     "SegmentationResult",
+    "SeriesRow",
     "ServerError",
     "StorageError",
     "TableExistsError",
@@ -166,6 +205,7 @@ __all__ = [
     "TableSchema",
     "TableStats",
     "TopEvent",
+    "TopEventList",
     "VacuumResult",
     "ValidationError",
     "ValueCount",
@@ -196,7 +236,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mixpanel_data' has no attribute {name!r}")
