@@ -96,6 +96,7 @@ from mixpanel_data.exceptions import (
 from mixpanel_data.types import (
     ActivityEvent,
     ChunkFailure,
+    CohortInfo,
     CohortList,
     EventSummary,
     FrequencyRow,
@@ -135,6 +136,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ChunkFailure",
+    "CohortInfo",
     "CohortList",
     "ColumnDescription",
     "ColumnInfo",

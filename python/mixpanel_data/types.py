@@ -9,6 +9,7 @@ from __future__ import annotations
 from mixpanel_data._config import AccountInfo, AccountList, AuthCheck, AuthStatus
 from mixpanel_data._reports_compare import ReportComparison
 from mixpanel_data._result import Record, Result
+from mixpanel_data._types_cohort import CohortInfo
 from mixpanel_data._types_db import (
     ColumnDescription,
     ColumnInfo,
@@ -84,6 +85,7 @@ __all__ = [
     "AuthCheck",
     "AuthStatus",
     "ChunkFailure",
+    "CohortInfo",
     "CohortList",
     "ColumnDescription",
     "ColumnInfo",

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from mixpanel_data._workspace_admin import _AdminMixin
+from mixpanel_data._workspace_cohort import _CohortMixin
 from mixpanel_data._workspace_fetch import _FetchMixin
 from mixpanel_data._workspace_reports_flows import _FlowReportsMixin
 from mixpanel_data._workspace_schema import _SchemaMixin
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Workspace", "ephemeral"]
 
 
-class Workspace(_FetchMixin, _FlowReportsMixin, _SchemaMixin, _AdminMixin):
+class Workspace(_FetchMixin, _FlowReportsMixin, _CohortMixin, _SchemaMixin, _AdminMixin):
     """A Mixpanel project's credentials, API client and local DuckDB database.
 
     Parameters

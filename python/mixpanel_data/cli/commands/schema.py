@@ -11,6 +11,7 @@ from typing import Annotated, Literal, TypeVar
 
 from cyclopts import App, Parameter, validators
 
+from mixpanel_data._types_cohort import CohortInfo
 from mixpanel_data._types_discovery import (
     CohortList,
     FunnelList,
@@ -138,6 +139,26 @@ def cohorts(*, refresh: Flag = False, ctx: CtxParam) -> CohortList:
         Ask Mixpanel again instead of using the cached answer.
     """
     return _told(ctx, ctx.open_workspace(read_only=True).schema_cohorts(refresh=refresh))
+
+
+@schema_app.command
+def cohort(
+    name_or_id: str,
+    /,
+    *,
+    limit: Annotated[int | None, Parameter(validator=validators.Number(gte=1))] = None,
+    ctx: CtxParam,
+) -> CohortInfo:
+    """Show one saved cohort and its members' distinct ids (every Engage page).
+
+    Parameters
+    ----------
+    name_or_id
+        The cohort's name or id (see mp schema cohorts).
+    limit
+        List at most this many members.
+    """
+    return ctx.open_workspace(read_only=True).cohort(name_or_id, limit=limit)
 
 
 @schema_app.command
