@@ -4,7 +4,10 @@ Each design turns the same export lines into one typed column per property key p
 top-level fields, keeping every value (drifting keys widen), and the time is measured in a
 fresh subprocess. The store writer is not involved (see ``ingest_bench.py`` for end to end)::
 
-    .venv/bin/python benchmarks/ingest_alternatives.py /tmp/mp-ingest-bench/events_200000.ndjson
+    sed -n 400001,600000p /tmp/mp-ingest-bench/events_1000000.ndjson > /tmp/drift.ndjson
+    .venv/bin/python benchmarks/ingest_alternatives.py /tmp/drift.ndjson
+
+(lines 400k–600k of the 1M file: the 8 drifting keys change type at line 500k).
 
 Designs
 -------
@@ -35,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 DESIGNS = ("duckdb_decoder", "orjson_columns", "msgspec_polars", "polars_struct", "duckdb_auto")
 BATCH = 50_000
@@ -109,13 +114,15 @@ def orjson_columns(blocks: list[bytes]) -> int:
     return total
 
 
-def msgspec_polars(blocks: list[bytes]) -> int:
-    import msgspec
-    import polars as pl
+class Line(msgspec.Struct):
+    """An export line with its properties kept as raw bytes."""
 
-    class Line(msgspec.Struct):
-        event: str
-        properties: msgspec.Raw
+    event: str
+    properties: msgspec.Raw
+
+
+def msgspec_polars(blocks: list[bytes]) -> int:
+    import polars as pl
 
     decoder = msgspec.json.Decoder(list[Line])
     total = 0

@@ -25,7 +25,8 @@ pipeline
     transaction, dedup, fetch log) into the flattened table, inside ``deferred_checkpoints``
     (one checkpoint at the end, included in the time).
 pipeline_prefetch
-    The same, decoding one batch ahead in a thread (``prefetch``) so decode and insert overlap.
+    The same, with whole days decoded in another thread up to two days ahead (``prefetch``),
+    as the fetch orchestration does, so decoding overlaps storing.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import duckdb
+
+    from mixpanel_data.ingest import EventBatch
 
 HERE = Path(__file__).resolve().parent
 CEILINGS = ("objects", "jsoncol", "auto_full")
@@ -111,12 +114,29 @@ def _pipeline(
 
     con = _connect(db, memory_limit)
     day0 = dt.date(2024, 6, 1)
+    slices = _day_slices(src, days)
     with EventDecoder(time_in_ms=False) as decoder, deferred_checkpoints(con):
-        for n, (start, end) in enumerate(_day_slices(src, days)):
-            batches = iter_event_batches(_read(src, start, end), decoder, batch_lines=batch_lines)
-            if mode == "pipeline_prefetch":
-                batches = prefetch(batches)
-            write_events_chunk(con, "events", batches, day=day0 + dt.timedelta(days=n), filters={})
+        if mode == "pipeline":
+            for n, (start, end) in enumerate(slices):
+                batches = iter_event_batches(
+                    _read(src, start, end), decoder, batch_lines=batch_lines
+                )
+                write_events_chunk(
+                    con, "events", batches, day=day0 + dt.timedelta(days=n), filters={}
+                )
+        else:
+            # Like the fetch orchestration: days are decoded in another thread, up to two
+            # ahead, while this thread stores the previous one.
+            def decoded() -> Iterator[list[EventBatch]]:
+                for start, end in slices:
+                    yield list(
+                        iter_event_batches(_read(src, start, end), decoder, batch_lines=batch_lines)
+                    )
+
+            for n, day_batches in enumerate(prefetch(decoded(), depth=2)):
+                write_events_chunk(
+                    con, "events", day_batches, day=day0 + dt.timedelta(days=n), filters={}
+                )
     rows = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     con.close()
     return int(rows)

@@ -90,6 +90,8 @@ class FlatteningDecoder(abc.ABC):
             # JSON columns leave as Arrow's arrow.json extension type, so the writer's
             # DuckDB takes them as JSON without re-validating every document (~18% faster).
             "arrow_lossless_conversion": True,
+            # The library never prints; DuckDB's progress bar would, on long blocks.
+            "enable_progress_bar": False,
             "memory_limit": memory_limit,
             # A block larger than the limit spills here rather than failing.
             "temp_directory": str(Path(self._dir) / "spill"),
