@@ -90,8 +90,6 @@ class FlatteningDecoder(abc.ABC):
             # JSON columns leave as Arrow's arrow.json extension type, so the writer's
             # DuckDB takes them as JSON without re-validating every document (~18% faster).
             "arrow_lossless_conversion": True,
-            # The library never prints; DuckDB's progress bar would, on long blocks.
-            "enable_progress_bar": False,
             "memory_limit": memory_limit,
             # A block larger than the limit spills here rather than failing.
             "temp_directory": str(Path(self._dir) / "spill"),
@@ -99,6 +97,8 @@ class FlatteningDecoder(abc.ABC):
         if threads is not None:
             config["threads"] = threads
         self._con = duckdb.connect(":memory:", config=config)
+        # The library never prints; DuckDB's progress bar would, on long blocks.
+        self._con.execute("SET enable_progress_bar = false").fetchall()
         self._con.execute(KIND_MACRO).fetchall()
         self._max_columns = max_columns
         self._kinds: dict[str, Kind] = {}
