@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
@@ -44,6 +44,7 @@ def test_closing_prefetch_early_stops_the_producer() -> None:
             stopped.set()
 
     stream = prefetch(numbers(), depth=1)
+    assert isinstance(stream, Generator)
     assert next(stream) == 0
     stream.close()
     assert stopped.is_set()
