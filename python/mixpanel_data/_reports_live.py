@@ -15,36 +15,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from mixpanel_data._reports_build import (
-    activity_events,
-    frequency_rows,
-    funnel_steps,
-    insights_rows,
-    retention_rows,
-    rollup,
-    series_rows,
-)
+from mixpanel_data._reports_build import activity_events, funnel_steps, insights_rows, rollup
 from mixpanel_data._reports_query import (
     MEASURE_TYPES,
-    parse_buckets,
+    group_expression,
     property_expression,
     window_text,
 )
-from mixpanel_data._types_reports import (
-    EventCountsResult,
-    NumericAverageResult,
-    NumericBucketResult,
-    NumericSumResult,
-    PropertyCountsResult,
-    SegmentationResult,
+from mixpanel_data._reports_results import (
+    activity_result,
+    event_counts_result,
+    frequency_result,
+    numeric_result,
+    property_counts_result,
+    retention_result,
+    segmentation_result,
 )
-from mixpanel_data._types_reports_flows import (
-    ActivityFeedResult,
-    FrequencyResult,
-    FunnelResult,
-    InsightsResult,
-    RetentionResult,
-)
+from mixpanel_data._types_reports_flows import FunnelResult, InsightsResult
 from mixpanel_data.api import reports as api
 from mixpanel_data.exceptions import ValidationError
 
@@ -59,6 +46,19 @@ if TYPE_CHECKING:
         PropertyCountsQuery,
         RetentionQuery,
         SegmentationQuery,
+    )
+    from mixpanel_data._types_reports import (
+        EventCountsResult,
+        NumericAverageResult,
+        NumericBucketResult,
+        NumericSumResult,
+        PropertyCountsResult,
+        SegmentationResult,
+    )
+    from mixpanel_data._types_reports_flows import (
+        ActivityFeedResult,
+        FrequencyResult,
+        RetentionResult,
     )
     from mixpanel_data.analytics import Series
     from mixpanel_data.api import MixpanelClient
@@ -98,7 +98,7 @@ def _every_bucket(
 
 
 def _segmentation_series(client: MixpanelClient, q: SegmentationQuery) -> Series:
-    on = property_expression(q.group_by, "group_by") if q.group_by is not None else None
+    on = group_expression(q.group_by)
     if q.property is not None and q.measure in ("sum", "average"):
         if on is not None:
             raise ValidationError(
@@ -158,24 +158,7 @@ def _segmentation_series(client: MixpanelClient, q: SegmentationQuery) -> Series
 
 def segmentation(client: MixpanelClient, q: SegmentationQuery) -> SegmentationResult:
     """``/segmentation`` (or ``/segmentation/sum|average`` with a property)."""
-    series = _segmentation_series(client, q)
-    mean = q.measure == "average"
-    return SegmentationResult(
-        source="live",
-        event=q.event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        property=q.property,
-        group_by=q.group_by,
-        where=q.where,
-        rows=series_rows(
-            series,
-            segments=list(series.segments) if q.group_by is not None else None,
-            fill=None if mean else 0,
-        ),
-    )
+    return segmentation_result("live", q, _segmentation_series(client, q))
 
 
 def resolve_funnel(client: MixpanelClient, name: str) -> tuple[int, str]:
@@ -220,7 +203,7 @@ def funnel(client: MixpanelClient, q: FunnelQuery) -> FunnelResult:
         length_unit=length_unit,
         unit=q.unit,
         interval=None if q.unit is not None else days,
-        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        on=group_expression(q.group_by),
         where=q.where,
         limit=q.limit,
     )
@@ -256,25 +239,10 @@ def retention(client: MixpanelClient, q: RetentionQuery) -> RetentionResult:
         interval=q.interval,
         interval_count=q.periods,
         unbounded=q.unbounded,
-        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        on=group_expression(q.group_by),
         limit=q.limit,
     )
-    return RetentionResult(
-        source="live",
-        born_event=q.born_event,
-        return_event=q.return_event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        interval=q.interval,
-        periods=q.periods,
-        retention_type=q.retention_type,
-        unbounded=q.unbounded,
-        group_by=q.group_by,
-        where=q.where,
-        born_where=q.born_where,
-        rows=retention_rows(decoded),
-    )
+    return retention_result("live", q, decoded)
 
 
 def frequency(client: MixpanelClient, q: FrequencyQuery) -> FrequencyResult:
@@ -287,21 +255,10 @@ def frequency(client: MixpanelClient, q: FrequencyQuery) -> FrequencyResult:
         addiction_unit=q.count_by,
         event=q.event,
         where=q.where,
-        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        on=group_expression(q.group_by),
         limit=q.limit,
     )
-    return FrequencyResult(
-        source="live",
-        event=q.event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        count_by=q.count_by,
-        buckets=q.buckets,
-        group_by=q.group_by,
-        where=q.where,
-        rows=frequency_rows(decoded, parse_buckets(q.buckets)),
-    )
+    return frequency_result("live", q, decoded)
 
 
 def insights(client: MixpanelClient, q: InsightsQuery) -> InsightsResult:
@@ -330,33 +287,18 @@ def insights(client: MixpanelClient, q: InsightsQuery) -> InsightsResult:
 def activity(client: MixpanelClient, q: ActivityQuery) -> ActivityFeedResult:
     """``/stream/query``: some users' events."""
     wire = api.activity(client, q.distinct_ids, q.from_date, q.to_date)
-    return ActivityFeedResult(
-        source="live",
-        distinct_ids=list(q.distinct_ids),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        events=activity_events(wire),
-    )
+    return activity_result("live", q, activity_events(wire))
 
 
 def event_counts(client: MixpanelClient, q: EventCountsQuery) -> EventCountsResult:
     """``/events``: several events per bucket."""
     kind = MEASURE_TYPES[q.measure]
     series = api.event_counts(client, q.events, q.from_date, q.to_date, type=kind, unit=q.unit)
-    return EventCountsResult(
-        source="live",
-        events=list(q.events),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        rows=series_rows(series, segments=list(q.events), fill=None if kind == "average" else 0),
-    )
+    return event_counts_result("live", q, series)
 
 
 def property_counts(client: MixpanelClient, q: PropertyCountsQuery) -> PropertyCountsResult:
     """``/events/properties``: an event per bucket and property value."""
-    kind = MEASURE_TYPES[q.measure]
     series = api.property_counts(
         client,
         q.event,
@@ -364,25 +306,14 @@ def property_counts(client: MixpanelClient, q: PropertyCountsQuery) -> PropertyC
         q.from_date,
         q.to_date,
         values=q.values,
-        type=kind,
+        type=MEASURE_TYPES[q.measure],
         unit=q.unit,
         limit=q.limit,
     )
     segments = list(series.segments)
     if q.values is not None:
         segments += [v for v in q.values if v not in segments]
-    return PropertyCountsResult(
-        source="live",
-        event=q.event,
-        property=q.property,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        values=list(q.values) if q.values is not None else None,
-        limit=q.limit,
-        rows=series_rows(series, segments=segments, fill=None if kind == "average" else 0),
-    )
+    return property_counts_result("live", q, series, segments)
 
 
 def numeric(
@@ -394,42 +325,8 @@ def numeric(
         series = api.segmentation_numeric(
             client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
         )
-        return NumericBucketResult(
-            source="live",
-            event=q.event,
-            property=q.property,
-            from_date=q.from_date,
-            to_date=q.to_date,
-            unit=q.unit,
-            where=q.where,
-            rows=series_rows(series, segments=list(series.segments), fill=0),
-        )
-    if q.measure == "sum":
-        series = api.segmentation_sum(
-            client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
-        )
+    else:
+        compute = api.segmentation_sum if q.measure == "sum" else api.segmentation_average
+        series = compute(client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where)
         series = _every_bucket(client, series, q.from_date, q.to_date)
-        return NumericSumResult(
-            source="live",
-            event=q.event,
-            property=q.property,
-            from_date=q.from_date,
-            to_date=q.to_date,
-            unit=q.unit,
-            where=q.where,
-            rows=series_rows(series, segments=None, fill=0),
-        )
-    series = api.segmentation_average(
-        client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
-    )
-    series = _every_bucket(client, series, q.from_date, q.to_date)
-    return NumericAverageResult(
-        source="live",
-        event=q.event,
-        property=q.property,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        where=q.where,
-        rows=series_rows(series, segments=None, fill=None),
-    )
+    return numeric_result("live", q, series)

@@ -12,35 +12,23 @@ import datetime as dt  # noqa: TC003  (dataclass field types)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mixpanel_data._reports_build import (
-    frequency_rows,
-    funnel_steps,
-    insights_rows,
-    local_activity_events,
-    retention_rows,
-    series_rows,
-)
+from mixpanel_data._reports_build import funnel_steps, insights_rows, local_activity_events
 from mixpanel_data._reports_query import (
     MEASURE_TYPES,
-    parse_buckets,
+    group_expression,
     property_expression,
     window_text,
 )
-from mixpanel_data._types_reports import (
-    EventCountsResult,
-    NumericAverageResult,
-    NumericBucketResult,
-    NumericSumResult,
-    PropertyCountsResult,
-    SegmentationResult,
+from mixpanel_data._reports_results import (
+    activity_result,
+    event_counts_result,
+    frequency_result,
+    numeric_result,
+    property_counts_result,
+    retention_result,
+    segmentation_result,
 )
-from mixpanel_data._types_reports_flows import (
-    ActivityFeedResult,
-    FrequencyResult,
-    FunnelResult,
-    InsightsResult,
-    RetentionResult,
-)
+from mixpanel_data._types_reports_flows import FunnelResult, InsightsResult
 from mixpanel_data.exceptions import TableNotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -56,6 +44,19 @@ if TYPE_CHECKING:
         PropertyCountsQuery,
         RetentionQuery,
         SegmentationQuery,
+    )
+    from mixpanel_data._types_reports import (
+        EventCountsResult,
+        NumericAverageResult,
+        NumericBucketResult,
+        NumericSumResult,
+        PropertyCountsResult,
+        SegmentationResult,
+    )
+    from mixpanel_data._types_reports_flows import (
+        ActivityFeedResult,
+        FrequencyResult,
+        RetentionResult,
     )
 
 __all__ = [
@@ -138,29 +139,14 @@ def segmentation(db: LocalTables, q: SegmentationQuery) -> SegmentationResult:
             q.to_date,
             unit=q.unit,
             type=MEASURE_TYPES[q.measure],
-            on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+            on=group_expression(q.group_by),
             where=q.where,
             limit=q.limit or 60,
             tz=db.tz,
             table=db.table,
             users_table=db.users_table,
         )
-    return SegmentationResult(
-        source="local",
-        event=q.event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        property=q.property,
-        group_by=q.group_by,
-        where=q.where,
-        rows=series_rows(
-            series,
-            segments=list(series.segments) if q.group_by is not None else None,
-            fill=None if q.measure == "average" else 0,
-        ),
-    )
+    return segmentation_result("local", q, series)
 
 
 def funnel(db: LocalTables, q: FunnelQuery, *, note: str | None = None) -> FunnelResult:
@@ -185,7 +171,7 @@ def funnel(db: LocalTables, q: FunnelQuery, *, note: str | None = None) -> Funne
         length_unit=length_unit,
         unit=q.unit,
         interval=None if q.unit is not None else days,
-        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        on=group_expression(q.group_by),
         where=q.where,
         limit=q.limit or 255,
         tz=db.tz,
@@ -226,7 +212,7 @@ def retention(db: LocalTables, q: RetentionQuery) -> RetentionResult:
         interval=q.interval,
         interval_count=q.periods,
         unbounded=q.unbounded,
-        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        on=group_expression(q.group_by),
         limit=q.limit or 255,
         mode="calendar",
         today=q.today or db.today,
@@ -234,22 +220,7 @@ def retention(db: LocalTables, q: RetentionQuery) -> RetentionResult:
         table=db.table,
         users_table=db.users_table,
     )
-    return RetentionResult(
-        source="local",
-        born_event=q.born_event,
-        return_event=q.return_event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        interval=q.interval,
-        periods=q.periods,
-        retention_type=q.retention_type,
-        unbounded=q.unbounded,
-        group_by=q.group_by,
-        where=q.where,
-        born_where=q.born_where,
-        rows=retention_rows(computed),
-    )
+    return retention_result("local", q, computed)
 
 
 def frequency(db: LocalTables, q: FrequencyQuery) -> FrequencyResult:
@@ -265,24 +236,13 @@ def frequency(db: LocalTables, q: FrequencyQuery) -> FrequencyResult:
         unit=q.unit,
         addiction_unit=q.count_by,
         where=q.where,
-        on=property_expression(q.group_by, "group_by") if q.group_by is not None else None,
+        on=group_expression(q.group_by),
         limit=q.limit or 255,
         tz=db.tz,
         table=db.table,
         users_table=db.users_table,
     )
-    return FrequencyResult(
-        source="local",
-        event=q.event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        count_by=q.count_by,
-        buckets=q.buckets,
-        group_by=q.group_by,
-        where=q.where,
-        rows=frequency_rows(computed, parse_buckets(q.buckets)),
-    )
+    return frequency_result("local", q, computed)
 
 
 def insights(db: LocalTables, q: InsightsQuery) -> InsightsResult:
@@ -355,13 +315,7 @@ def activity(db: LocalTables, q: ActivityQuery) -> ActivityFeedResult:
         db.con, list(q.distinct_ids), q.from_date, q.to_date, tz=db.tz, table=db.table
     )
     rows = frame.select("event", "distinct_id", "time", "properties").iter_rows()
-    return ActivityFeedResult(
-        source="local",
-        distinct_ids=list(q.distinct_ids),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        events=local_activity_events(rows),
-    )
+    return activity_result("local", q, local_activity_events(rows))
 
 
 def event_counts(db: LocalTables, q: EventCountsQuery) -> EventCountsResult:
@@ -369,27 +323,18 @@ def event_counts(db: LocalTables, q: EventCountsQuery) -> EventCountsResult:
     from mixpanel_data import analytics
 
     db.check()
-    kind = MEASURE_TYPES[q.measure]
     series = analytics.event_counts(
         db.con,
         list(q.events),
         q.from_date,
         q.to_date,
-        type=kind,
+        type=MEASURE_TYPES[q.measure],
         unit=q.unit,
         tz=db.tz,
         table=db.table,
         users_table=db.users_table,
     )
-    return EventCountsResult(
-        source="local",
-        events=list(q.events),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        rows=series_rows(series, segments=list(q.events), fill=None if kind == "average" else 0),
-    )
+    return event_counts_result("local", q, series)
 
 
 def property_counts(db: LocalTables, q: PropertyCountsQuery) -> PropertyCountsResult:
@@ -397,7 +342,6 @@ def property_counts(db: LocalTables, q: PropertyCountsQuery) -> PropertyCountsRe
     from mixpanel_data import analytics
 
     db.check()
-    kind = MEASURE_TYPES[q.measure]
     series = analytics.property_counts(
         db.con,
         q.event,
@@ -405,27 +349,14 @@ def property_counts(db: LocalTables, q: PropertyCountsQuery) -> PropertyCountsRe
         q.from_date,
         q.to_date,
         values=list(q.values) if q.values is not None else None,
-        type=kind,
+        type=MEASURE_TYPES[q.measure],
         unit=q.unit,
         limit=q.limit or 255,
         tz=db.tz,
         table=db.table,
         users_table=db.users_table,
     )
-    return PropertyCountsResult(
-        source="local",
-        event=q.event,
-        property=q.property,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        values=list(q.values) if q.values is not None else None,
-        limit=q.limit,
-        rows=series_rows(
-            series, segments=list(series.segments), fill=None if kind == "average" else 0
-        ),
-    )
+    return property_counts_result("local", q, series, list(series.segments))
 
 
 def numeric(
@@ -435,69 +366,21 @@ def numeric(
     from mixpanel_data import analytics
 
     db.check()
-    on = property_expression(q.property)
-    if q.measure == "buckets":
-        series = analytics.segmentation_numeric(
-            db.con,
-            q.event,
-            q.from_date,
-            q.to_date,
-            on=on,
-            unit=q.unit,
-            where=q.where,
-            tz=db.tz,
-            table=db.table,
-        )
-        return NumericBucketResult(
-            source="local",
-            event=q.event,
-            property=q.property,
-            from_date=q.from_date,
-            to_date=q.to_date,
-            unit=q.unit,
-            where=q.where,
-            rows=series_rows(series, segments=list(series.segments), fill=0),
-        )
     if q.measure == "sum":
-        series = analytics.segmentation_sum(
-            db.con,
-            q.event,
-            q.from_date,
-            q.to_date,
-            on=on,
-            unit=q.unit,
-            where=q.where,
-            tz=db.tz,
-            table=db.table,
-        )
-        return NumericSumResult(
-            source="local",
-            event=q.event,
-            property=q.property,
-            from_date=q.from_date,
-            to_date=q.to_date,
-            unit=q.unit,
-            where=q.where,
-            rows=series_rows(series, segments=None, fill=0),
-        )
-    series = analytics.segmentation_average(
+        compute = analytics.segmentation_sum
+    elif q.measure == "average":
+        compute = analytics.segmentation_average
+    else:
+        compute = analytics.segmentation_numeric
+    series = compute(
         db.con,
         q.event,
         q.from_date,
         q.to_date,
-        on=on,
+        on=property_expression(q.property),
         unit=q.unit,
         where=q.where,
         tz=db.tz,
         table=db.table,
     )
-    return NumericAverageResult(
-        source="local",
-        event=q.event,
-        property=q.property,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        where=q.where,
-        rows=series_rows(series, segments=None, fill=None),
-    )
+    return numeric_result("local", q, series)

@@ -37,6 +37,7 @@ __all__ = [
     "check_limit",
     "check_names",
     "check_range",
+    "group_expression",
     "parse_buckets",
     "parse_window",
     "property_expression",
@@ -178,6 +179,11 @@ def property_expression(name: str, option: str = "property") -> str:
         return checked
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'properties["{escaped}"]'
+
+
+def group_expression(group_by: str | None) -> str | None:
+    """The expression of the ``group_by`` property (checked as ``group_by``), if there is one."""
+    return property_expression(group_by, "group_by") if group_by is not None else None
 
 
 def parse_window(window: str | int | None) -> tuple[int, str] | None:
