@@ -18,6 +18,7 @@ from mixpanel_data.analytics._segmentation import (
     SERIES_UNITS,
     check_event,
     count_series,
+    event_query,
     measure_sql,
     to_series,
 )
@@ -99,15 +100,7 @@ def event_counts(
     zone = check_tz(tz)
     check_choice(type, "type", MEASURES)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
-    query = Query(
-        table=table,
-        users_table=users_table,
-        tz=tz,
-        events=names,
-        utc_range=coarse_utc(start, end),
-        local_range=(start, end),
-        where=where,
-    )
+    query = event_query(names, start, end, where=where, tz=tz, table=table, users_table=users_table)
     dates, cells = count_series(
         con,
         query,
@@ -152,14 +145,14 @@ def property_counts(
     zone = check_tz(tz)
     check_choice(type, "type", MEASURES)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
-    query = Query(
+    query = event_query(
+        [event],
+        start,
+        end,
+        where=where,
+        tz=tz,
         table=table,
         users_table=users_table,
-        tz=tz,
-        events=[event],
-        utc_range=coarse_utc(start, end),
-        local_range=(start, end),
-        where=where,
         segment=property_expression(name),
     )
     dates, cells = count_series(

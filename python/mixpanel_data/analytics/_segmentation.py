@@ -45,6 +45,7 @@ __all__ = [
     "SERIES_UNITS",
     "check_event",
     "count_series",
+    "event_query",
     "measure_sql",
     "segmentation",
     "segmentation_average",
@@ -76,6 +77,35 @@ def measure_sql(measure: str) -> str:
     return (
         f"CAST(count(*) FILTER (WHERE {user}) AS DOUBLE) / "
         f"nullif(count(DISTINCT distinct_id) FILTER (WHERE {user}), 0)"
+    )
+
+
+def event_query(
+    events: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    *,
+    where: str | None,
+    tz: str,
+    table: str,
+    users_table: str,
+    segment: str | None = None,
+    number: str | None = None,
+) -> Query:
+    """The rows of ``events`` on the local days ``start``..``end`` that match ``where``.
+
+    The coarse UTC pre-filter and the exact local-day range always go together here.
+    """
+    return Query(
+        table=table,
+        users_table=users_table,
+        tz=tz,
+        events=events,
+        utc_range=coarse_utc(start, end),
+        local_range=(start, end),
+        where=where,
+        segment=segment,
+        number=number,
     )
 
 
@@ -194,15 +224,8 @@ def segmentation(
     check_choice(type, "type", MEASURES)
     check_positive(limit, "limit")
     buckets = Buckets.of(check_choice(unit, "unit", SERIES_UNITS), interval, start)
-    query = Query(
-        table=table,
-        users_table=users_table,
-        tz=tz,
-        events=[event],
-        utc_range=coarse_utc(start, end),
-        local_range=(start, end),
-        where=where,
-        segment=on,
+    query = event_query(
+        [event], start, end, where=where, tz=tz, table=table, users_table=users_table, segment=on
     )
     dates, cells = count_series(
         con,
@@ -265,15 +288,8 @@ def segmentation_numeric(
     zone = check_tz(tz)
     check_choice(type, "type", MEASURES)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
-    query = Query(
-        table=table,
-        users_table=users_table,
-        tz=tz,
-        events=[event],
-        utc_range=coarse_utc(start, end),
-        local_range=(start, end),
-        where=where,
-        number=on,
+    query = event_query(
+        [event], start, end, where=where, tz=tz, table=table, users_table=users_table, number=on
     )
     stats_sql = f"""
         WITH src AS ({source_sql(con, query)})
@@ -329,15 +345,8 @@ def _number_series(
     start, end = check_range(from_date, to_date)
     zone = check_tz(tz)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
-    query = Query(
-        table=table,
-        users_table=users_table,
-        tz=tz,
-        events=[event],
-        utc_range=coarse_utc(start, end),
-        local_range=(start, end),
-        where=where,
-        number=on,
+    query = event_query(
+        [event], start, end, where=where, tz=tz, table=table, users_table=users_table, number=on
     )
     sql = f"""
         WITH src AS ({source_sql(con, query)})
