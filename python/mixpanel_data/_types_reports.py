@@ -258,54 +258,45 @@ class NumericBucketResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
         }
 
 
-class NumericSumResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
+class _NumericValueResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
+    """One number per time bucket computed from a numeric property (a sum or a mean)."""
+
+    event: str
+    property: str
+    where: str | None = None
+
+    _report: ClassVar[str] = "numeric"
+    _segment_column: ClassVar[str | None] = None
+    _float_values: ClassVar[bool] = True
+    # The measure the header names: "sum" or "average".
+    _measure: ClassVar[str]
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "property": self.property,
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "unit": self.unit,
+            "measure": self._measure,
+            "where": self.where,
+        }
+
+
+class NumericSumResult(_NumericValueResult, frozen=True, kw_only=True, dict=True):
     """The sum of a numeric property of one event per time bucket (``/segmentation/sum``).
 
     Rows: ``date``, ``value`` (0 for buckets without the event; a value that is not a number
     counts as 0, as Mixpanel documents).
     """
 
-    event: str
-    property: str
-    where: str | None = None
-
-    _report: ClassVar[str] = "numeric"
-    _segment_column: ClassVar[str | None] = None
-    _float_values: ClassVar[bool] = True
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "property": self.property,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": "sum",
-            "where": self.where,
-        }
+    _measure: ClassVar[str] = "sum"
 
 
-class NumericAverageResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
+class NumericAverageResult(_NumericValueResult, frozen=True, kw_only=True, dict=True):
     """The mean of a numeric property of one event per time bucket (``/segmentation/average``).
 
     Rows: ``date``, ``value`` (null for buckets without a numeric value).
     """
 
-    event: str
-    property: str
-    where: str | None = None
-
-    _report: ClassVar[str] = "numeric"
-    _segment_column: ClassVar[str | None] = None
-    _float_values: ClassVar[bool] = True
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "property": self.property,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": "average",
-            "where": self.where,
-        }
+    _measure: ClassVar[str] = "average"
