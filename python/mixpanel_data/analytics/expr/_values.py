@@ -348,12 +348,6 @@ def segment_label(value: Any) -> str:
         return "undefined"
     if value is None:
         return "null"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return format_number(value)
-    if isinstance(value, dt.datetime):
-        return format_datetime(value)
-    return canonical_json(value)
+    # string(x) gives the text of every other scalar; lists and objects are left to JSON.
+    text = to_string(value)
+    return text if isinstance(text, str) else canonical_json(value)
