@@ -218,12 +218,8 @@ def top_events(
         cutoff = local_now - dt.datetime.combine(day, dt.time())
 
     def amounts_on(when: dt.date) -> dict[str, float | int]:
-        query = Query(
-            table=table,
-            users_table=users_table,
-            tz=tz,
-            utc_range=coarse_utc(when, when),
-            local_range=(when, when),
+        query = event_query(
+            None, when, when, where=None, tz=tz, table=table, users_table=users_table
         )
         until = dt.datetime.combine(when, dt.time()) + cutoff if cutoff is not None else None
         return _amounts(con, query, type, until=until)
@@ -263,13 +259,7 @@ def event_names(
     check_choice(type, "type", MEASURES)
     check_positive(limit, "limit")
     first = day - dt.timedelta(days=30)
-    query = Query(
-        table=table,
-        users_table=users_table,
-        tz=tz,
-        utc_range=coarse_utc(first, day),
-        local_range=(first, day),
-    )
+    query = event_query(None, first, day, where=None, tz=tz, table=table, users_table=users_table)
     found = _amounts(con, query, type)
     return sorted(found, key=lambda e: (-float(found[e]), e))[:limit]
 

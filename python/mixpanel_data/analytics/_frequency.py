@@ -24,10 +24,10 @@ import calendar
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from mixpanel_data.analytics._segmentation import check_event
-from mixpanel_data.analytics._source import Query, expressions_of, source_sql
+from mixpanel_data.analytics._segmentation import check_event, event_query
+from mixpanel_data.analytics._source import expressions_of, source_sql
 from mixpanel_data.analytics._sql import frame, lit
-from mixpanel_data.analytics._time import Buckets, check_choice, check_range, check_tz, coarse_utc
+from mixpanel_data.analytics._time import Buckets, check_choice, check_range, check_tz
 from mixpanel_data.analytics._types import Frequency, FrequencyPeriod
 
 if TYPE_CHECKING:
@@ -75,14 +75,14 @@ def frequency(
     check_choice(unit, "unit", FREQUENCY_UNITS)
     check_choice(addiction_unit, "addiction_unit", ADDICTION_UNITS)
     period = Buckets(unit=unit)
-    query = Query(
+    query = event_query(
+        [event] if event is not None else None,
+        start,
+        end,
+        where=where,
+        tz=tz,
         table=table,
         users_table=users_table,
-        tz=tz,
-        events=[event] if event is not None else None,
-        utc_range=coarse_utc(start, end),
-        local_range=(start, end),
-        where=where,
         attributable=True,
         segment=on,
     )

@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from mixpanel_data.analytics._segmentation import check_event
+from mixpanel_data.analytics._segmentation import check_event, event_query
 from mixpanel_data.analytics._source import Query, expressions_of, source_sql
 from mixpanel_data.analytics._sql import frame
 from mixpanel_data.analytics._time import (
@@ -169,14 +169,14 @@ def retention(
             ) = 1
         """  # noqa: S608 - built from quoted pieces
     else:
-        born = Query(
+        born = event_query(
+            cohort_events,
+            start,
+            end,
+            where=born_where,
+            tz=tz,
             table=table,
             users_table=users_table,
-            tz=tz,
-            events=cohort_events,
-            utc_range=coarse_utc(start, end),
-            local_range=(start, end),
-            where=born_where,
             attributable=True,
             segment=on,
         )

@@ -81,7 +81,7 @@ def measure_sql(measure: str) -> str:
 
 
 def event_query(
-    events: Sequence[str],
+    events: Sequence[str] | None,
     start: dt.date,
     end: dt.date,
     *,
@@ -89,12 +89,14 @@ def event_query(
     tz: str,
     table: str,
     users_table: str,
+    attributable: bool = False,
     segment: str | None = None,
     number: str | None = None,
 ) -> Query:
     """The rows of ``events`` on the local days ``start``..``end`` that match ``where``.
 
-    The coarse UTC pre-filter and the exact local-day range always go together here.
+    ``events=None`` reads every event. The coarse UTC pre-filter and the exact local-day
+    range always go together here.
     """
     return Query(
         table=table,
@@ -104,6 +106,7 @@ def event_query(
         utc_range=coarse_utc(start, end),
         local_range=(start, end),
         where=where,
+        attributable=attributable,
         segment=segment,
         number=number,
     )
