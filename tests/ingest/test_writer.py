@@ -238,9 +238,10 @@ def test_odd_and_colliding_names(
     }
     store(con, decoder, line("E", time=T0, distinct_id="u", plan="free", **props))
     types = column_types(con)
+    # Case variants: the all-lowercase spelling keeps the bare name, the variant gets "_2".
     for name in (
-        "Plan",
-        "plan_2",
+        "plan",
+        "Plan_2",
         "$browser",
         "a.b",
         'qu"ote',
@@ -252,12 +253,12 @@ def test_odd_and_colliding_names(
     ):
         assert name in types
     assert select(
-        con, 'SELECT "Plan", plan_2, "$browser", prop_event, event, prop_ROWID FROM events'
+        con, 'SELECT "Plan_2", plan, "$browser", prop_event, event, prop_ROWID FROM events'
     ) == [("pro", "free", "Chrome", "shadow", "E", 9)]
     # The mapping is remembered: a later fetch puts each key back in its own column.
     with EventDecoder(time_in_ms=False) as later:
         store(con, later, line("E", time=T0 + 1, distinct_id="u", plan="team", Plan="max"))
-    assert select(con, 'SELECT "Plan", plan_2 FROM events ORDER BY time') == [
+    assert select(con, 'SELECT "Plan_2", plan FROM events ORDER BY time') == [
         ("pro", "free"),
         ("max", "team"),
     ]

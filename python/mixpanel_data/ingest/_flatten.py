@@ -183,11 +183,18 @@ class FlatteningDecoder(abc.ABC):
     def _register(self, keys: Sequence[str]) -> list[str]:
         """Add keys never seen before (sorted, so the order is deterministic); return them.
 
+        Case variants sort together with the all-lowercase spelling first, so when ``plan``
+        and ``Plan`` first appear in one batch the common lowercase key gets the bare column
+        name and the variant the ``_2`` suffix (DuckDB names are case-insensitive).
+
         The empty key and keys with a NUL character never get a column (DuckDB cannot name
         them); they stay in ``properties`` like every key.
         """
         reserved = set(self._reserved_keys())
-        new = sorted(k for k in keys if k not in self._kinds and k not in self._dropped)
+        new = sorted(
+            (k for k in keys if k not in self._kinds and k not in self._dropped),
+            key=lambda k: (k.lower(), k != k.lower(), k),
+        )
         added = []
         for key in new:
             if key in reserved:

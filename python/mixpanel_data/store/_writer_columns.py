@@ -9,7 +9,8 @@ when it is first stored and then remembered:
    reserves) is stored as ``prop_<key>``.
 2. If that name is already taken (case-insensitively) by another column, the first free name
    among ``<name>_2``, ``<name>_3``, … is used. Keys new in the same batch are named in
-   sorted order (code points: ``Plan`` before ``plan``), so the outcome is deterministic.
+   sorted order, case variants together with the all-lowercase spelling first (``plan``
+   before ``Plan``), so the outcome is deterministic and the common spelling keeps the name.
 3. The empty key, and keys holding a NUL character, get no column.
 4. Past ``max_columns`` property columns, new keys get no column.
 
