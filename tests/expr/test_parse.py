@@ -286,3 +286,12 @@ def test_garbage_never_crashes(text: str) -> None:
         assert parse(to_source(tree)) == tree
         return
     assert 0 <= position <= len(text)
+
+
+def test_deep_nesting_is_an_expression_error_not_a_crash() -> None:
+    from mixpanel_data.exceptions import ExpressionError
+
+    text = "(" * 2000 + "1" + ")" * 2000
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert "nested too deeply" in info.value.message

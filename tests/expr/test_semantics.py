@@ -315,3 +315,12 @@ def test_non_json_property_values_are_rejected() -> None:
 )
 def test_segment_labels(value: Any, label: str) -> None:
     assert segment_label(value) == label
+
+
+def test_integers_beyond_the_float_range_normalise_to_infinity() -> None:
+    import math
+
+    from mixpanel_data.analytics.expr._values import normalize
+
+    assert normalize(10**400) == math.inf
+    assert normalize(-(10**400)) == -math.inf

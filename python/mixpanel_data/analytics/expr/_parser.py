@@ -395,6 +395,15 @@ def parse(text: str) -> Expr:
             expression=repr(text),
             position=0,
         )
-    expr = _Parser(text).parse()
+    try:
+        expr = _Parser(text).parse()
+    except RecursionError:
+        # The parser recurses once per nesting level; Python's stack ends near 100 levels.
+        raise ExpressionError(
+            "the expression is nested too deeply",
+            expression=text,
+            position=0,
+            hint="simplify the expression: remove redundant parentheses or split the filter",
+        ) from None
     check_types(expr, text)
     return dataclasses.replace(expr, text=text)

@@ -132,7 +132,8 @@ def normalize(value: Any) -> Any:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)
+            # Past the float range; copysign would convert the huge int (and overflow) again.
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dt.datetime):
