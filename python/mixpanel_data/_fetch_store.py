@@ -49,13 +49,13 @@ log = logging.getLogger(__name__)
 BATCH_LINES = 50_000
 """Export lines per decoded batch: each batch has a fixed cost in the decoder and the
 writer, so smaller batches are slower (20k lines: about 25% slower than 50k)."""
-BATCH_BYTES = 32 * 1024 * 1024
+BATCH_BYTES = 16 * 1024 * 1024
 """Soft cap on the NDJSON bytes of one batch: the decoder's memory peaks at about ten times
 the batch's bytes, so this bounds it whatever the width of the events."""
 DECODER_THREADS: int | None = 1
 """DuckDB threads per decoder: one, so decoding and storing each keep a core."""
 _CLOSE_WAIT = 5.0
-WRITER_MEMORY_LIMIT: str | None = "512MB"
+WRITER_MEMORY_LIMIT: str | None = "384MB"
 """DuckDB's memory limit on the workspace database while a fetch writes (restored after):
 without it DuckDB keeps up to 80% of RAM of written pages cached, so memory grows with the
 export instead of staying bounded by the batch. Measured on 400k events: 256 MB halves the
