@@ -395,3 +395,14 @@ def test_gzip_and_characters_split_anywhere(hard, tmp_path, oracle, stored):
     bodies = b"".join(hard.export_lines(day, time_in_ms=True) for day in hard.days)
     assert "\u2028".encode() in bodies
     assert "名前".encode() in bodies
+
+
+def test_fetch_settings_are_restored(hard, make_ws):
+    ws = make_ws(Emulator(hard))
+    query = "SELECT current_setting('memory_limit'), current_setting('checkpoint_threshold')"
+    before = ws.database.fetchall(query)
+    ws.fetch_events(START, START)
+    assert ws.database.fetchall(query) == before
+    with pytest.raises(BadRequestError):
+        ws.fetch_events(last_day(hard), last_day(hard), where='properties["x" ==')
+    assert ws.database.fetchall(query) == before
