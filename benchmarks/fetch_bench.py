@@ -173,10 +173,11 @@ class _Static(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     folder = Path()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, *_: object) -> None:
+        # Quiet: the stdlib handler would print one line per request to stderr.
         return
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
         day = query.get("from_date", [""])[0]
         body = self.folder / f"{day}.gz"
