@@ -16,6 +16,7 @@ widened types. Values are never coerced lossily.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -97,8 +98,11 @@ class FlatteningDecoder(abc.ABC):
         if threads is not None:
             config["threads"] = threads
         self._con = duckdb.connect(":memory:", config=config)
-        # The library never prints; DuckDB's progress bar would, on long blocks.
-        self._con.execute("SET enable_progress_bar = false").fetchall()
+        # The library never prints; DuckDB's progress bar would, on long blocks. Inside
+        # Jupyter DuckDB refuses to change the setting at all unless ipywidgets is installed
+        # (InvalidInputException); there its bar is a widget, not printed text, so go on.
+        with contextlib.suppress(duckdb.InvalidInputException):
+            self._con.execute("SET enable_progress_bar = false").fetchall()
         self._con.execute(KIND_MACRO).fetchall()
         self._max_columns = max_columns
         self._kinds: dict[str, Kind] = {}
