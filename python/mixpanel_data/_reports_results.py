@@ -9,7 +9,8 @@ more than their numbers (funnels, Insights) build their results where they are c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mixpanel_data._reports_build import frequency_rows, retention_rows, series_rows
 from mixpanel_data._reports_query import MEASURE_TYPES, parse_buckets
@@ -19,6 +20,7 @@ from mixpanel_data._types_reports import (
     NumericBucketResult,
     NumericSumResult,
     PropertyCountsResult,
+    ReportResult,
     SegmentationResult,
 )
 from mixpanel_data._types_reports_flows import (
@@ -30,6 +32,8 @@ from mixpanel_data._types_reports_flows import (
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from _typeshed import DataclassInstance
 
     from mixpanel_data._reports_query import (
         ActivityQuery,
@@ -53,118 +57,76 @@ __all__ = [
     "segmentation_result",
 ]
 
+_R = TypeVar("_R", bound=ReportResult)
+
 
 def _fill(kind: str) -> int | None:
     """What a bucket without events holds: no value for a mean, 0 for counts and sums."""
     return None if kind == "average" else 0
 
 
+def _echo(kind: type[_R], source: ReportSource, q: DataclassInstance, **computed: Any) -> _R:
+    """A ``kind`` result that repeats its query, with the ``computed`` fields added.
+
+    Every field of ``kind`` that the query (a dataclass) also has is copied from it, tuples
+    as lists; ``computed`` holds the rest (the rows) and overrides a copied field whose
+    meaning differs between the two.
+    """
+    result_fields = set(kind.__struct_fields__)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(q):
+        if f.name in result_fields:
+            value = getattr(q, f.name)
+            fields[f.name] = list(value) if isinstance(value, tuple) else value
+    fields.update(computed)
+    return kind(source=source, **fields)
+
+
 def segmentation_result(
     source: ReportSource, q: SegmentationQuery, series: Series
 ) -> SegmentationResult:
     """Segmentation rows: one per bucket (and segment, with ``group_by``)."""
-    return SegmentationResult(
-        source=source,
-        event=q.event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        property=q.property,
-        group_by=q.group_by,
-        where=q.where,
-        rows=series_rows(
-            series,
-            segments=list(series.segments) if q.group_by is not None else None,
-            fill=_fill(q.measure),
-        ),
-    )
+    segments = list(series.segments) if q.group_by is not None else None
+    rows = series_rows(series, segments=segments, fill=_fill(q.measure))
+    return _echo(SegmentationResult, source, q, rows=rows)
 
 
 def retention_result(
     source: ReportSource, q: RetentionQuery, computed: Retention
 ) -> RetentionResult:
     """Retention rows: one per cohort and period."""
-    return RetentionResult(
-        source=source,
-        born_event=q.born_event,
-        return_event=q.return_event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        interval=q.interval,
-        periods=q.periods,
-        retention_type=q.retention_type,
-        unbounded=q.unbounded,
-        group_by=q.group_by,
-        where=q.where,
-        born_where=q.born_where,
-        rows=retention_rows(computed),
-    )
+    return _echo(RetentionResult, source, q, rows=retention_rows(computed))
 
 
 def frequency_result(
     source: ReportSource, q: FrequencyQuery, computed: Frequency
 ) -> FrequencyResult:
     """Frequency rows, grouped into ``q.buckets`` when given."""
-    return FrequencyResult(
-        source=source,
-        event=q.event,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        count_by=q.count_by,
-        buckets=q.buckets,
-        group_by=q.group_by,
-        where=q.where,
-        rows=frequency_rows(computed, parse_buckets(q.buckets)),
-    )
+    rows = frequency_rows(computed, parse_buckets(q.buckets))
+    return _echo(FrequencyResult, source, q, rows=rows)
 
 
 def activity_result(
     source: ReportSource, q: ActivityQuery, events: list[ActivityEvent]
 ) -> ActivityFeedResult:
     """The activity feed of ``q.distinct_ids``."""
-    return ActivityFeedResult(
-        source=source,
-        distinct_ids=list(q.distinct_ids),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        events=events,
-    )
+    return _echo(ActivityFeedResult, source, q, events=events)
 
 
 def event_counts_result(
     source: ReportSource, q: EventCountsQuery, series: Series
 ) -> EventCountsResult:
     """Event counts: one row per bucket and event, in the order the events were asked."""
-    return EventCountsResult(
-        source=source,
-        events=list(q.events),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        rows=series_rows(series, segments=list(q.events), fill=_fill(MEASURE_TYPES[q.measure])),
-    )
+    rows = series_rows(series, segments=list(q.events), fill=_fill(MEASURE_TYPES[q.measure]))
+    return _echo(EventCountsResult, source, q, rows=rows)
 
 
 def property_counts_result(
     source: ReportSource, q: PropertyCountsQuery, series: Series, segments: Sequence[str]
 ) -> PropertyCountsResult:
     """Property counts: one row per bucket and value, the values in ``segments``' order."""
-    return PropertyCountsResult(
-        source=source,
-        event=q.event,
-        property=q.property,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        measure=q.measure,
-        values=list(q.values) if q.values is not None else None,
-        limit=q.limit,
-        rows=series_rows(series, segments=segments, fill=_fill(MEASURE_TYPES[q.measure])),
-    )
+    rows = series_rows(series, segments=segments, fill=_fill(MEASURE_TYPES[q.measure]))
+    return _echo(PropertyCountsResult, source, q, rows=rows)
 
 
 def numeric_result(
@@ -172,24 +134,12 @@ def numeric_result(
 ) -> NumericBucketResult | NumericSumResult | NumericAverageResult:
     """Numeric buckets (rows per bucket and range), or a sum or mean (rows per bucket)."""
     if q.measure == "buckets":
-        return NumericBucketResult(
-            source=source,
-            event=q.event,
-            property=q.property,
-            from_date=q.from_date,
-            to_date=q.to_date,
-            unit=q.unit,
-            where=q.where,
-            rows=series_rows(series, segments=list(series.segments), fill=0),
-        )
-    kind = NumericSumResult if q.measure == "sum" else NumericAverageResult
-    return kind(
-        source=source,
-        event=q.event,
-        property=q.property,
-        from_date=q.from_date,
-        to_date=q.to_date,
-        unit=q.unit,
-        where=q.where,
-        rows=series_rows(series, segments=None, fill=_fill(q.measure)),
+        # The query's measure picks the report; the buckets result's own measure is what each
+        # range counts, here events.
+        rows = series_rows(series, segments=list(series.segments), fill=0)
+        return _echo(NumericBucketResult, source, q, rows=rows, measure="count")
+    kind: type[NumericSumResult | NumericAverageResult] = (
+        NumericSumResult if q.measure == "sum" else NumericAverageResult
     )
+    rows = series_rows(series, segments=None, fill=_fill(q.measure))
+    return _echo(kind, source, q, rows=rows)
