@@ -115,3 +115,91 @@ def test_users_replace(con: duckdb.DuckDBPyConnection, profiles: ProfileDecoder)
     assert finish_replace(con, "users", kind="users") == 1
     assert select(con, "SELECT distinct_id, b FROM users") == [("new", 2)]
     assert select(con, "SELECT name, kind FROM _mp_tables") == [("users", "users")]
+
+
+# -- pages with nothing to flatten -------------------------------------------------------------
+
+
+def test_profiles_without_properties_decode(profiles: ProfileDecoder) -> None:
+    # Mixpanel docs (engage-query): include_all_users defaults to true, so cohort members with
+    # no profile come back as {"$distinct_id": ..., "$properties": {}}.
+    batch = profiles.decode(
+        [
+            {"$distinct_id": "m1", "$properties": {}},
+            {"$distinct_id": "m2"},
+            ("m3", {}),
+        ]
+    )
+    assert batch.rows == 3
+    assert batch.columns == ()
+    assert batch.data.column_names == list(PROFILE_COLUMNS)
+    assert batch.data.column("distinct_id").to_pylist() == ["m1", "m2", "m3"]
+    assert batch.data.column("properties").to_pylist() == ["{}", "{}", "{}"]
+    # Same Arrow types as a batch with properties, so the writer treats both alike.
+    full = profiles.decode([("u1", {"plan": "pro"})])
+    assert batch.data.schema == full.data.schema.remove(3)
+
+
+def test_an_empty_page_decodes_to_zero_rows(profiles: ProfileDecoder) -> None:
+    batch = profiles.decode([])
+    assert batch.rows == 0
+    assert batch.columns == ()
+    assert batch.data.column_names == list(PROFILE_COLUMNS)
+    # The decoder goes on working after an empty page.
+    assert profiles.decode([("u1", {"plan": "pro"})]).rows == 1
+
+
+def test_a_page_whose_keys_all_stay_json_only() -> None:
+    with ProfileDecoder(max_columns=0) as decoder:
+        batch = decoder.decode([("u1", {"plan": "pro"}), ("u2", {"": 1})])
+    assert batch.columns == ()
+    assert batch.data.column("properties").to_pylist() == ['{"plan":"pro"}', '{"":1}']
+
+
+def test_empty_pages_store_and_replace_a_profile(
+    con: duckdb.DuckDBPyConnection, profiles: ProfileDecoder
+) -> None:
+    write_users(con, "users", [profiles.decode([("u1", {"plan": "pro"})])])
+    stats = write_users(
+        con, "users", [profiles.decode([]), profiles.decode([("u1", {}), ("m1", {})])]
+    )
+    assert (stats.rows_received, stats.rows_added, stats.rows_updated) == (2, 1, 1)
+    # The latest copy wins, even an empty one: no property of the old copy lingers.
+    assert select(con, "SELECT distinct_id, properties::VARCHAR, plan FROM users ORDER BY 1") == [
+        ("m1", "{}", None),
+        ("u1", "{}", None),
+    ]
+
+
+# -- bad input is named for what it is ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        [("u1", ["not", "an", "object"])],
+        [("u1", {"a": 1}), ("u2", "text")],
+        [{"$distinct_id": "u1", "$properties": None}],
+    ],
+)
+def test_properties_that_are_not_an_object_are_named(
+    profiles: ProfileDecoder, page: list[Any]
+) -> None:
+    with pytest.raises(APIDecodeError, match=r"is malformed: its \$properties is not an object"):
+        profiles.decode(page)
+
+
+def test_integers_beyond_64_bits_are_kept(
+    con: duckdb.DuckDBPyConnection, profiles: ProfileDecoder
+) -> None:
+    # Engage's JSON may hold integers of any size; they keep every digit, as events do.
+    big = 2**70
+    write_users(con, "users", [profiles.decode([("u1", {"big": big, "n": 1})])])
+    assert select(con, "SELECT big, n, properties->>'$.big' FROM users") == [
+        (str(big), 1, str(big))
+    ]
+
+
+def test_properties_that_are_not_json_are_refused(profiles: ProfileDecoder) -> None:
+    with pytest.raises(APIDecodeError, match="'u1' has properties that are not JSON"):
+        profiles.decode([("u1", {"when": object()})])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
+import duckdb
+import msgspec
 
 from mixpanel_data.exceptions import APIDecodeError
 from mixpanel_data.ingest._badline import bad_record_error
@@ -21,16 +22,27 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable
 
-    from mixpanel_data.ingest._batch import EventBatch
+    import pyarrow as pa
+
+    from mixpanel_data.ingest._batch import EventBatch, PropertyColumn
 
 __all__ = ["ProfileDecoder"]
 
 Profile = tuple[str, Mapping[str, Any]] | Mapping[str, Any]
 
+_ENCODER = msgspec.json.Encoder()
+
 
 def _line(profile: Profile) -> bytes:
+    """One profile as an NDJSON line in Engage's own shape (``$distinct_id``, ``$properties``).
+
+    The shape matters: a block that fails to decode is diagnosed line by line by
+    :func:`bad_record_error`, which reads these two keys.
+    """
     if isinstance(profile, Mapping):
         distinct_id = profile.get("$distinct_id")
+        # Mixpanel docs (engage-query): include_all_users defaults to true, so cohort members
+        # without a profile come back with "$properties": {} (or, defensively, without the key).
         properties = profile.get("$properties", {})
     else:
         distinct_id, properties = profile
@@ -40,8 +52,16 @@ def _line(profile: Profile) -> bytes:
             hint="the page was not stored; retry, and report it if it happens again",
         )
     # Engage may send numeric ids; the users table keys on their text (mixpanel docs: treat
-    # $distinct_id as a string).
-    return orjson.dumps({"d": str(distinct_id), "p": properties}, option=orjson.OPT_NON_STR_KEYS)
+    # $distinct_id as a string). msgspec, not orjson: property values decoded from JSON may be
+    # integers beyond 64 bits, which orjson refuses and msgspec writes digit for digit.
+    try:
+        return _ENCODER.encode({"$distinct_id": str(distinct_id), "$properties": properties})
+    except (TypeError, ValueError, msgspec.EncodeError) as exc:
+        raise APIDecodeError(
+            f"the Engage profile {str(distinct_id)[:120]!r} has properties that are not JSON: "
+            f"{exc}",
+            hint="the page was not stored; pass profiles as Engage returns them",
+        ) from exc
 
 
 class ProfileDecoder(FlatteningDecoder):
@@ -50,6 +70,10 @@ class ProfileDecoder(FlatteningDecoder):
     Output columns: ``distinct_id`` (text), ``properties`` (the ``$properties`` object as JSON
     text), ``_fetched_at``, then the flattened property columns (same typing and widening
     rules as events).
+
+    A page with no property to flatten (Engage's empty last page, or only cohort members
+    without a profile, whose ``$properties`` is ``{}``) decodes to a batch of the three
+    top-level columns and no property column (zero rows for an empty page).
 
     Parameters
     ----------
@@ -79,10 +103,16 @@ class ProfileDecoder(FlatteningDecoder):
     def decode(self, profiles: Iterable[Profile]) -> EventBatch:
         """Decode profiles given as ``(distinct_id, properties)`` pairs or Engage result dicts.
 
+        Returns
+        -------
+        EventBatch
+            The typed, flattened batch (zero rows for an empty page).
+
         Raises
         ------
         APIDecodeError
-            A profile without ``$distinct_id`` or whose properties are not an object.
+            A profile without ``$distinct_id``, whose properties are not an object, or whose
+            properties cannot be written as JSON.
         """
         lines = [_line(p) for p in profiles]
         data = b"\n".join(lines) + b"\n" if lines else b""
@@ -90,8 +120,10 @@ class ProfileDecoder(FlatteningDecoder):
 
     def _stage(self, path: str) -> str:
         return (
-            "CREATE OR REPLACE TEMP TABLE _mp_b AS SELECT d AS distinct_id, p AS properties "  # noqa: S608 - quoted literal
-            f"FROM read_ndjson({quote_literal(path)}, columns={{d: 'VARCHAR', p: 'JSON'}}, "
+            'CREATE OR REPLACE TEMP TABLE _mp_b AS SELECT "$distinct_id" AS distinct_id, '  # noqa: S608 - quoted literal
+            '"$properties" AS properties '
+            f"FROM read_ndjson({quote_literal(path)}, "
+            "columns={'$distinct_id': 'VARCHAR', '$properties': 'JSON'}, "
             "format='newline_delimited')"
         )
 
@@ -107,3 +139,19 @@ class ProfileDecoder(FlatteningDecoder):
     def _top_level(self, value: dict[str, str]) -> list[str]:  # noqa: ARG002 - no reserved keys
         fetched = self.fetched_at.replace(tzinfo=None).isoformat(sep=" ")
         return ["distinct_id", "properties", f"TIMESTAMP {quote_literal(fetched)} AS _fetched_at"]
+
+    def _typed(
+        self, data: bytes, first_line: int, *, present: list[str], classify: list[str]
+    ) -> tuple[pa.Table, tuple[PropertyColumn, ...]]:
+        if present:
+            return super()._typed(data, first_line, present=present, classify=classify)
+        # No key of this block gets a column: an empty page, a page of profile-less cohort
+        # members ({} properties), or only keys kept JSON-only. Profiles have no reserved keys,
+        # so the shared query would parse with an empty json_transform structure, which DuckDB
+        # refuses ("Empty object in JSON structure"); there is nothing to flatten, so select
+        # the top-level columns alone.
+        query = f"SELECT {', '.join(self._top_level({}))} FROM _mp_b"  # noqa: S608 - quoted literals
+        try:
+            return self._con.sql(query).to_arrow_table(), ()
+        except duckdb.Error as exc:
+            raise self._error(data, first_line, str(exc).splitlines()[0]) from exc
