@@ -251,6 +251,9 @@ def fetch_users(
             if page.total is not None and page.page_size > 0:
                 tracker.grow(max(-(-page.total // page.page_size), 1) + len(restarts))
             tracker.grow(pages + (1 if page.is_full else 0))
+            # Bytes of the Engage bodies received (pages read again after a restart count
+            # again, as they were downloaded again), like the export bytes of an events fetch.
+            tracker.add_bytes(page.nbytes)
             tracker.add_rows(len(page.profiles))
             stats = sink.write(page.profiles, filters)
             totals[0] += stats.rows_received

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 
 from mixpanel_data._fetch_events import ChunkStats
 from mixpanel_data._fetch_users import UsersFetchSpec, active_since_where, fetch_users, plan_users
+from mixpanel_data._types_fetch import FetchProgress
 from mixpanel_data.api import MixpanelClient, RateLimits
 from mixpanel_data.emulator import Dataset, DatasetConfig, Emulator
 from mixpanel_data.exceptions import BadRequestError, ValidationError
@@ -177,3 +179,39 @@ def test_plan(dataset):
     assert plan.kind == "users"
     assert plan.requests == 2
     assert plan.filters == {"cohort": "Paid"}
+
+
+def test_bytes_count_every_engage_body_and_show_in_progress(dataset):
+    # A restart downloads pages again, and they count again: bytes are the pages received
+    # (the refusal of the expired session carries no data and does not count).
+    clock = [0.0]
+    emulator = Emulator(dataset, page_size=10, session_ttl=5.0, clock=lambda: clock[0])
+    bodies: list[int] = []
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        response = emulator.handle(request)
+        body = response.read()
+        if response.status_code == 200:
+            bodies.append(len(body))
+        if len(bodies) == 3 and clock[0] == 0:  # the first session dies after three pages
+            clock[0] += 10
+        return response
+
+    snapshots: list[FetchProgress] = []
+    client = MixpanelClient(
+        emulator.client_credentials(),
+        transport=httpx.MockTransport(spy),
+        limits=RateLimits.unlimited(),
+        sleep=lambda s: None,
+    )
+    with client:
+        result = fetch_users(
+            UsersFetchSpec(parallel=1),
+            client=client,
+            sink=DictUsers(),
+            on_progress=snapshots.append,
+        )
+    assert result.pages > len(dataset.profiles) // 10 + 1  # some pages came twice
+    assert result.bytes == sum(bodies) > 0
+    assert snapshots[-1].stage == "finished"
+    assert snapshots[-1].bytes == result.bytes

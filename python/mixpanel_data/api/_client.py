@@ -269,6 +269,21 @@ class MixpanelClient:
         response = self._request_json("POST", family, path, params=params, data=data)
         return self._decode(response, path)
 
+    def post_form_sized(
+        self,
+        family: ApiFamily,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[Any, int]:
+        """Like :meth:`post_form`, and also the size of the response body in bytes.
+
+        The size is of the body as received once any ``Content-Encoding`` is undone, the
+        same measure as the NDJSON bytes an export counts. Errors as for :meth:`get_json`.
+        """
+        response = self._request_json("POST", family, path, params=params, data=data)
+        return self._decode(response, path), len(response.content)
+
     @contextmanager
     def stream(
         self,

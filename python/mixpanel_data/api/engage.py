@@ -138,6 +138,8 @@ class EngagePage(msgspec.Struct, frozen=True, kw_only=True):
         The server's ``total``: a hint only, never trusted to stop paging.
     profiles
         ``(distinct_id, properties)`` pairs.
+    nbytes
+        Size of the response body in bytes (0 when unknown).
     """
 
     page: int
@@ -145,6 +147,7 @@ class EngagePage(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str | None
     total: int | None
     profiles: list[Profile]
+    nbytes: int = 0
 
     @property
     def is_full(self) -> bool:
@@ -182,7 +185,7 @@ class CohortRef(msgspec.Struct, frozen=True, kw_only=True):
     count: int | None = None
 
 
-def _decode_page(payload: Any) -> EngagePage:
+def _decode_page(payload: Any, *, nbytes: int = 0) -> EngagePage:
     try:
         wire = msgspec.convert(payload, _PageWire)
     except msgspec.ValidationError as exc:
@@ -199,6 +202,7 @@ def _decode_page(payload: Any) -> EngagePage:
         session_id=session,
         total=wire.total,
         profiles=profiles,
+        nbytes=nbytes,
     )
 
 
@@ -239,8 +243,8 @@ def fetch_page(
     if page > 0:
         form["session_id"] = session_id
         form["page"] = page
-    payload = client.post_form("engage", ENGAGE_PATH, data=form)
-    return _decode_page(payload)
+    payload, nbytes = client.post_form_sized("engage", ENGAGE_PATH, data=form)
+    return _decode_page(payload, nbytes=nbytes)
 
 
 def is_expired_session(exc: BadRequestError) -> bool:
