@@ -55,17 +55,23 @@ def date_column(name: str, keys: list[str]) -> polars.Series:
 class ReportResult(Result, frozen=True, kw_only=True, dict=True):
     """What every report has: where it was computed, and a note about how.
 
-    Subclasses name their report (``_report``), their parameters (``_params()``) and the
-    columns that identify a row (``_key_columns()``, used by comparisons).
+    Subclasses name their report (``_report``), their parameters (``_param_names``, in the
+    header's order; ``_param()`` says how one is shown when that is not the field's value)
+    and the columns that identify a row (``_key_columns()``, used by comparisons).
     """
 
     source: ReportSource = "live"
     note: str | None = None
 
     _report: ClassVar[str] = "report"
+    _param_names: ClassVar[tuple[str, ...]] = ()
+
+    def _param(self, name: str) -> Any:
+        """The header's value of the parameter ``name``: by default the field of that name."""
+        return getattr(self, name)
 
     def _params(self) -> dict[str, Any]:
-        return {}
+        return {name: self._param(name) for name in self._param_names}
 
     def _header(self) -> dict[str, Any] | None:
         header: dict[str, Any] = {"report": self._report}
@@ -153,24 +159,22 @@ class SegmentationResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
     where: str | None = None
 
     _report: ClassVar[str] = "segmentation"
+    _param_names: ClassVar[tuple[str, ...]] = (
+        "event",
+        "from_date",
+        "to_date",
+        "unit",
+        "measure",
+        "property",
+        "group_by",
+        "where",
+    )
 
     def _segment_name(self) -> str | None:
         return "segment" if self.group_by is not None else None
 
     def _value_is_float(self) -> bool:
         return self.measure in ("average", "sum")
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": self.measure,
-            "property": self.property,
-            "group_by": self.group_by,
-            "where": self.where,
-        }
 
 
 class EventCountsResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
@@ -183,19 +187,11 @@ class EventCountsResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
     measure: Literal["count", "unique", "average"] = "count"
 
     _report: ClassVar[str] = "event-counts"
+    _param_names: ClassVar[tuple[str, ...]] = ("events", "from_date", "to_date", "unit", "measure")
     _segment_column: ClassVar[str | None] = "event"
 
     def _value_is_float(self) -> bool:
         return self.measure == "average"
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "events": self.events,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": self.measure,
-        }
 
 
 class PropertyCountsResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
@@ -212,21 +208,23 @@ class PropertyCountsResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
     limit: int | None = None
 
     _report: ClassVar[str] = "property-counts"
+    _param_names: ClassVar[tuple[str, ...]] = (
+        "event",
+        "property",
+        "from_date",
+        "to_date",
+        "unit",
+        "measure",
+        "values",
+        "limit",
+    )
 
     def _value_is_float(self) -> bool:
         return self.measure == "average"
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "property": self.property,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": self.measure,
-            "values": self.values,
-            "limit": self.limit,
-        }
+
+# The header of every numeric report (buckets, sum, average).
+_NUMERIC_PARAMS = ("event", "property", "from_date", "to_date", "unit", "measure", "where")
 
 
 class NumericBucketResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
@@ -241,21 +239,16 @@ class NumericBucketResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
     where: str | None = None
 
     _report: ClassVar[str] = "numeric"
+    _param_names: ClassVar[tuple[str, ...]] = _NUMERIC_PARAMS
     _segment_column: ClassVar[str | None] = "bucket"
 
     def _value_is_float(self) -> bool:
         return self.measure == "average"
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "property": self.property,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": "buckets" if self.measure == "count" else f"buckets ({self.measure})",
-            "where": self.where,
-        }
+    def _param(self, name: str) -> Any:
+        if name == "measure":
+            return "buckets" if self.measure == "count" else f"buckets ({self.measure})"
+        return super()._param(name)
 
 
 class _NumericValueResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
@@ -266,21 +259,14 @@ class _NumericValueResult(_SeriesResult, frozen=True, kw_only=True, dict=True):
     where: str | None = None
 
     _report: ClassVar[str] = "numeric"
+    _param_names: ClassVar[tuple[str, ...]] = _NUMERIC_PARAMS
     _segment_column: ClassVar[str | None] = None
     _float_values: ClassVar[bool] = True
     # The measure the header names: "sum" or "average".
     _measure: ClassVar[str]
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "property": self.property,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "measure": self._measure,
-            "where": self.where,
-        }
+    def _param(self, name: str) -> Any:
+        return self._measure if name == "measure" else super()._param(name)
 
 
 class NumericSumResult(_NumericValueResult, frozen=True, kw_only=True, dict=True):

@@ -15,6 +15,8 @@ from mixpanel_data._result import Record
 from mixpanel_data._types_reports import ReportResult, date_column
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import polars
 
 __all__ = [
@@ -29,6 +31,41 @@ __all__ = [
     "RetentionResult",
     "RetentionRow",
 ]
+
+
+def _report_keys(bucket: str | None, group_by: str | None, *rest: str) -> list[str]:
+    """A report's key columns: its bucket (if it has one), the segment with ``group_by``, ``rest``."""
+    keys = [bucket] if bucket is not None else []
+    if group_by is not None:
+        keys.append("segment")
+    return [*keys, *rest]
+
+
+def _rows_frame(
+    rows: Sequence[Any],
+    dates: tuple[str, list[str]] | None,
+    group_by: str | None,
+    schema: dict[str, Any],
+    *,
+    strict: bool = True,
+) -> polars.DataFrame:
+    """The frame of a report's ``rows``.
+
+    Its columns: the bucket column named and filled by ``dates`` (if any), ``segment`` with
+    ``group_by``, then one per ``schema`` entry (the rows' attribute of that name, of that
+    polars type).
+    """
+    import polars
+
+    columns: list[polars.Series] = []
+    if dates is not None:
+        columns.append(date_column(*dates))
+    if group_by is not None:
+        columns.append(polars.Series("segment", [r.segment for r in rows], dtype=polars.String))
+    for name, dtype in schema.items():
+        values = [getattr(r, name) for r in rows]
+        columns.append(polars.Series(name, values, dtype=dtype, strict=strict))
+    return polars.DataFrame(columns)
 
 
 class FunnelStep(Record, frozen=True, kw_only=True, dict=True):
@@ -88,25 +125,21 @@ class FunnelResult(ReportResult, frozen=True, kw_only=True, dict=True):
     steps: list[FunnelStep] = msgspec.field(default_factory=list)
 
     _report: ClassVar[str] = "funnel"
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "funnel_id": self.funnel_id,
-            "name": self.name,
-            "events": self.events,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "window": self.window,
-            "unit": self.unit,
-            "group_by": self.group_by,
-            "where": self.where,
-        }
+    _param_names: ClassVar[tuple[str, ...]] = (
+        "funnel_id",
+        "name",
+        "events",
+        "from_date",
+        "to_date",
+        "window",
+        "unit",
+        "group_by",
+        "where",
+    )
 
     def _key_columns(self) -> list[str]:
-        keys = ["date"] if self.unit is not None else []
-        if self.group_by is not None:
-            keys.append("segment")
-        return [*keys, "step", "event"]
+        bucket = "date" if self.unit is not None else None
+        return _report_keys(bucket, self.group_by, "step", "event")
 
     @property
     def conversion_rate(self) -> float:
@@ -122,13 +155,7 @@ class FunnelResult(ReportResult, frozen=True, kw_only=True, dict=True):
     def _to_frame(self) -> polars.DataFrame:
         import polars
 
-        columns: list[polars.Series] = []
-        if self.unit is not None:
-            columns.append(date_column("date", [s.date or "" for s in self.steps]))
-        if self.group_by is not None:
-            columns.append(
-                polars.Series("segment", [s.segment for s in self.steps], dtype=polars.String)
-            )
+        dates = ("date", [s.date or "" for s in self.steps]) if self.unit is not None else None
         schema: dict[str, Any] = {
             "step": polars.Int64,
             "event": polars.String,
@@ -138,10 +165,7 @@ class FunnelResult(ReportResult, frozen=True, kw_only=True, dict=True):
             "avg_time": polars.Float64,
             "avg_time_from_start": polars.Float64,
         }
-        for name, dtype in schema.items():
-            values = [getattr(s, name) for s in self.steps]
-            columns.append(polars.Series(name, values, dtype=dtype, strict=False))
-        return polars.DataFrame(columns)
+        return _rows_frame(self.steps, dates, self.group_by, schema, strict=False)
 
 
 class RetentionRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -182,44 +206,45 @@ class RetentionResult(ReportResult, frozen=True, kw_only=True, dict=True):
     rows: list[RetentionRow] = msgspec.field(default_factory=list)
 
     _report: ClassVar[str] = "retention"
+    _param_names: ClassVar[tuple[str, ...]] = (
+        "born_event",
+        "return_event",
+        "from_date",
+        "to_date",
+        "unit",
+        "interval",
+        "periods",
+        "retention_type",
+        "unbounded",
+        "group_by",
+        "where",
+        "born_where",
+    )
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "born_event": self.born_event,
-            "return_event": self.return_event or "any event",
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "interval": self.interval if self.interval != 1 else None,
-            "periods": self.periods,
-            "retention_type": self.retention_type,
-            "unbounded": self.unbounded or None,
-            "group_by": self.group_by,
-            "where": self.where,
-            "born_where": self.born_where,
-        }
+    def _param(self, name: str) -> Any:
+        # The header leaves out what is the default (one-unit interval, bounded retention).
+        if name == "return_event":
+            return self.return_event or "any event"
+        if name == "interval":
+            return self.interval if self.interval != 1 else None
+        if name == "unbounded":
+            return self.unbounded or None
+        return super()._param(name)
 
     def _key_columns(self) -> list[str]:
-        keys = ["cohort"]
-        if self.group_by is not None:
-            keys.append("segment")
-        return [*keys, "period"]
+        return _report_keys("cohort", self.group_by, "period")
 
     def _to_frame(self) -> polars.DataFrame:
         import polars
 
-        columns = [date_column("cohort", [r.cohort for r in self.rows])]
-        if self.group_by is not None:
-            columns.append(
-                polars.Series("segment", [r.segment for r in self.rows], dtype=polars.String)
-            )
-        columns += [
-            polars.Series("cohort_size", [r.cohort_size for r in self.rows], dtype=polars.Int64),
-            polars.Series("period", [r.period for r in self.rows], dtype=polars.Int64),
-            polars.Series("users", [r.users for r in self.rows], dtype=polars.Int64),
-            polars.Series("rate", [r.rate for r in self.rows], dtype=polars.Float64),
-        ]
-        return polars.DataFrame(columns)
+        dates = ("cohort", [r.cohort for r in self.rows])
+        schema: dict[str, Any] = {
+            "cohort_size": polars.Int64,
+            "period": polars.Int64,
+            "users": polars.Int64,
+            "rate": polars.Float64,
+        }
+        return _rows_frame(self.rows, dates, self.group_by, schema)
 
 
 class FrequencyRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -251,38 +276,29 @@ class FrequencyResult(ReportResult, frozen=True, kw_only=True, dict=True):
     rows: list[FrequencyRow] = msgspec.field(default_factory=list)
 
     _report: ClassVar[str] = "frequency"
+    _param_names: ClassVar[tuple[str, ...]] = (
+        "event",
+        "from_date",
+        "to_date",
+        "unit",
+        "count_by",
+        "buckets",
+        "group_by",
+        "where",
+    )
 
-    def _params(self) -> dict[str, Any]:
-        return {
-            "event": self.event or "any event",
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "unit": self.unit,
-            "count_by": self.count_by,
-            "buckets": self.buckets,
-            "group_by": self.group_by,
-            "where": self.where,
-        }
+    def _param(self, name: str) -> Any:
+        return (self.event or "any event") if name == "event" else super()._param(name)
 
     def _key_columns(self) -> list[str]:
-        keys = ["date"]
-        if self.group_by is not None:
-            keys.append("segment")
-        return [*keys, "bucket"]
+        return _report_keys("date", self.group_by, "bucket")
 
     def _to_frame(self) -> polars.DataFrame:
         import polars
 
-        columns = [date_column("date", [r.date for r in self.rows])]
-        if self.group_by is not None:
-            columns.append(
-                polars.Series("segment", [r.segment for r in self.rows], dtype=polars.String)
-            )
-        columns += [
-            polars.Series("bucket", [r.bucket for r in self.rows], dtype=polars.String),
-            polars.Series("users", [r.users for r in self.rows], dtype=polars.Int64),
-        ]
-        return polars.DataFrame(columns)
+        dates = ("date", [r.date for r in self.rows])
+        schema: dict[str, Any] = {"bucket": polars.String, "users": polars.Int64}
+        return _rows_frame(self.rows, dates, self.group_by, schema)
 
 
 class InsightsRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -316,16 +332,14 @@ class InsightsResult(ReportResult, frozen=True, kw_only=True, dict=True):
     rows: list[InsightsRow] = msgspec.field(default_factory=list)
 
     _report: ClassVar[str] = "insights"
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "bookmark_id": self.bookmark_id,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-            "headers": self.headers,
-            "unit": self.unit,
-            "measure": self.measure,
-        }
+    _param_names: ClassVar[tuple[str, ...]] = (
+        "bookmark_id",
+        "from_date",
+        "to_date",
+        "headers",
+        "unit",
+        "measure",
+    )
 
     def _key_columns(self) -> list[str]:
         return [*(_label_column(h) for h in self.headers), "date"]
@@ -381,13 +395,7 @@ class ActivityFeedResult(ReportResult, frozen=True, kw_only=True, dict=True):
     events: list[ActivityEvent] = msgspec.field(default_factory=list)
 
     _report: ClassVar[str] = "activity"
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "distinct_ids": self.distinct_ids,
-            "from_date": self.from_date,
-            "to_date": self.to_date,
-        }
+    _param_names: ClassVar[tuple[str, ...]] = ("distinct_ids", "from_date", "to_date")
 
     def _key_columns(self) -> list[str]:
         return ["time", "distinct_id", "event", "insert_id"]
