@@ -16,7 +16,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from mixpanel_data._fetch_events import ChunkStats
+from mixpanel_data._fetch_events import DECODE_SLOTS, ChunkStats
 from mixpanel_data._types_fetch import EventList, EventSummary
 from mixpanel_data.exceptions import StorageError
 from mixpanel_data.ingest import EventDecoder, ProfileDecoder, iter_line_blocks
@@ -56,7 +56,6 @@ BATCH_BYTES = 16 * 1024 * 1024
 the batch's bytes, so this bounds it whatever the width of the events."""
 DECODER_THREADS: int | None = 1
 """DuckDB threads per decoder: one, so decoding and storing each keep a core."""
-_CLOSE_WAIT = 5.0
 FETCH_SETTINGS: dict[str, str] = {
     # DuckDB keeps up to 80% of RAM of written pages cached: without a cap, memory grows
     # with the export instead of staying bounded by the batch. 256 MB halved the writer's
@@ -97,6 +96,9 @@ class EventsStore:
         Whether the export was requested with millisecond times.
     source
         The fetch parameters recorded in the table registry.
+    decoders
+        Most decoders (scratch DuckDB instances) the worker threads share; as many as
+        bodies are decoded at once.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class EventsStore:
         credentials: Credentials,
         time_in_ms: bool,
         source: Mapping[str, Any] | None = None,
+        decoders: int = DECODE_SLOTS,
     ) -> None:
         self._database = database
         self._table = table
@@ -115,10 +118,14 @@ class EventsStore:
         self._time_in_ms = time_in_ms
         self._source = dict(source) if source is not None else None
         self._fetched_at = _utc_now()
-        self._local = threading.local()
-        self._decoders: list[tuple[EventDecoder, threading.Lock]] = []
+        # A small pool of decoders shared by the worker threads: only ``DECODE_SLOTS`` bodies
+        # are decoded at once, so more decoders would only hold memory (each is a DuckDB
+        # instance), and fewer decoders learn the property types fewer times.
+        self._pool_size = max(1, decoders)
+        self._decoders: list[EventDecoder] = []
+        self._idle: list[EventDecoder] = []
         self._closed = False
-        self._lock = threading.Lock()
+        self._pool = threading.Condition()
         self._table_rows: int | None = None
         self._settings: dict[str, str] | None = None
         self._deferred: AbstractContextManager[None] | None = None
@@ -140,33 +147,46 @@ class EventsStore:
 
     # -- decoding (worker threads) ------------------------------------------------------------
 
-    def _decoder(self) -> tuple[EventDecoder, threading.Lock]:
-        found: tuple[EventDecoder, threading.Lock] | None = getattr(self._local, "decoder", None)
-        if found is None:
-            decoder = EventDecoder(
-                time_in_ms=self._time_in_ms,
-                timezone=self._timezone,
-                fetched_at=self._fetched_at,
-                threads=DECODER_THREADS,
-            )
-            found = (decoder, threading.Lock())
-            self._local.decoder = found
-            with self._lock:
-                self._decoders.append(found)
-        return found
+    def _checkout(self) -> EventDecoder:
+        """Take an idle decoder (creating one while the pool is not full), else wait."""
+        with self._pool:
+            while True:
+                if self._closed:
+                    raise StorageError("the fetch was stopped; this body is abandoned")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._decoders) < self._pool_size:
+                    decoder = EventDecoder(
+                        time_in_ms=self._time_in_ms,
+                        timezone=self._timezone,
+                        fetched_at=self._fetched_at,
+                        threads=DECODER_THREADS,
+                    )
+                    self._decoders.append(decoder)
+                    return decoder
+                self._pool.wait()
 
-    def decode(self, body: Iterator[bytes], chunk: Chunk) -> Iterator[EventBatch]:  # noqa: ARG002 - one decoder per thread serves every chunk
+    def _checkin(self, decoder: EventDecoder) -> None:
+        with self._pool:
+            if self._closed:
+                # The fetch ended while this worker was still decoding (it was abandoned).
+                decoder.close()
+                return
+            self._idle.append(decoder)
+            self._pool.notify()
+
+    def decode(self, body: Iterator[bytes], chunk: Chunk) -> Iterator[EventBatch]:  # noqa: ARG002 - the decoders serve every chunk
         """Split a body into complete lines and decode them, batch by batch.
 
         Raises (from the iterator) ``ExportTruncatedError`` for a body cut short and
         ``APIDecodeError`` for a malformed line.
         """
-        decoder, busy = self._decoder()
         for block in iter_line_blocks(body, batch_lines=BATCH_LINES, batch_bytes=BATCH_BYTES):
-            with busy:
-                if self._closed:
-                    raise StorageError("the fetch was stopped; this body is abandoned")
+            decoder = self._checkout()
+            try:
                 batch = decoder.decode(block)
+            finally:
+                self._checkin(decoder)
             yield batch
 
     @staticmethod
@@ -242,19 +262,14 @@ class EventsStore:
             deferred.__exit__(None, None, None)
 
     def _close_decoders(self) -> None:
-        with self._lock:
+        """Close the idle decoders; one still decoding is closed when its worker returns it."""
+        with self._pool:
             self._closed = True
-            decoders, self._decoders = self._decoders, []
-        for decoder, busy in decoders:
-            # A worker abandoned mid-decode still uses its decoder: never close it under
-            # it (its finalizer releases it when the worker ends).
-            if busy.acquire(timeout=_CLOSE_WAIT):
-                try:
-                    decoder.close()
-                finally:
-                    busy.release()
-            else:
-                log.debug("a decoder is still busy; it is released when its worker ends")
+            idle, self._idle = self._idle, []
+            self._decoders = []
+            self._pool.notify_all()
+        for decoder in idle:
+            decoder.close()
 
 
 class UsersStore:
