@@ -46,18 +46,39 @@ if TYPE_CHECKING:
 
     from mixpanel_data._reports_compare import ReportComparison
 
-__all__ = ["_ReportsMixin"]
+__all__ = ["COUNT_MEASURES", "_ReportsMixin", "checked_event", "checked_group"]
 
 SeriesUnit = Literal["minute", "hour", "day", "week", "month"]
 CountMeasure = Literal["count", "unique", "average"]
 _SERIES_UNITS = ("minute", "hour", "day", "week", "month")
-_COUNT_MEASURES = ("count", "unique", "average")
+COUNT_MEASURES = ("count", "unique", "average")
 
 
-def _event(name: object, option: str = "event") -> str:
+def checked_event(name: object, option: str = "event") -> str:
+    """``name`` when it is a non-empty event name (``option`` names it in the error)."""
     if not isinstance(name, str) or not name.strip():
         raise ValidationError(f"{option} must be a non-empty event name, got {name!r}")
     return name
+
+
+def checked_group(group_by: str | None) -> str | None:
+    """``group_by`` once it parses as a property name or expression (or is None)."""
+    if group_by is not None:
+        property_expression(group_by, "group_by")
+    return group_by
+
+
+def _check_counts(by: str, measure: str) -> None:
+    """Check the unit and measure of event and property counts (Mixpanel's ``/events``).
+
+    Those endpoints count unique users only per day, week or month.
+    """
+    check_choice(by, "by", _SERIES_UNITS)
+    check_choice(measure, "measure", COUNT_MEASURES)
+    if measure == "unique" and by in ("minute", "hour"):
+        raise ValidationError(
+            f"Mixpanel has no unique counts by {by}", hint="use --by day, week or month"
+        )
 
 
 class _ReportsMixin(WorkspaceCore):
@@ -136,11 +157,10 @@ class _ReportsMixin(WorkspaceCore):
             )
         if property is not None:
             property_expression(property)
-        if group_by is not None:
-            property_expression(group_by, "group_by")
+        checked_group(group_by)
         start, end = check_range(from_date, to_date, self._reports.today)
         query = SegmentationQuery(
-            event=_event(event),
+            event=checked_event(event),
             from_date=start,
             to_date=end,
             unit=by,
@@ -177,12 +197,7 @@ class _ReportsMixin(WorkspaceCore):
         has no unique counts per hour or minute. Rows: ``date``, ``event``, ``value``.
         Other parameters as for :meth:`segmentation`.
         """
-        check_choice(by, "by", _SERIES_UNITS)
-        check_choice(measure, "measure", _COUNT_MEASURES)
-        if measure == "unique" and by in ("minute", "hour"):
-            raise ValidationError(
-                f"Mixpanel has no unique counts by {by}", hint="use --by day, week or month"
-            )
+        _check_counts(by, measure)
         start, end = check_range(from_date, to_date, self._reports.today)
         query = EventCountsQuery(
             events=tuple(check_names(events, "events")),
@@ -222,16 +237,11 @@ class _ReportsMixin(WorkspaceCore):
         ``segment`` (the value), ``value`` (the count). Other parameters as for
         :meth:`segmentation`.
         """
-        check_choice(by, "by", _SERIES_UNITS)
-        check_choice(measure, "measure", _COUNT_MEASURES)
-        if measure == "unique" and by in ("minute", "hour"):
-            raise ValidationError(
-                f"Mixpanel has no unique counts by {by}", hint="use --by day, week or month"
-            )
+        _check_counts(by, measure)
         property_expression(property)
         start, end = check_range(from_date, to_date, self._reports.today)
         query = PropertyCountsQuery(
-            event=_event(event),
+            event=checked_event(event),
             property=property,
             from_date=start,
             to_date=end,
@@ -275,7 +285,7 @@ class _ReportsMixin(WorkspaceCore):
         property_expression(property)
         start, end = check_range(from_date, to_date, self._reports.today)
         query = NumericQuery(
-            event=_event(event),
+            event=checked_event(event),
             property=property,
             from_date=start,
             to_date=end,

@@ -28,10 +28,14 @@ from mixpanel_data._reports_query import (
     check_range,
     parse_buckets,
     parse_window,
-    property_expression,
     to_date_value,
 )
-from mixpanel_data._workspace_reports import _ReportsMixin
+from mixpanel_data._workspace_reports import (
+    COUNT_MEASURES,
+    _ReportsMixin,
+    checked_event,
+    checked_group,
+)
 from mixpanel_data.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -54,12 +58,6 @@ ADHOC_FUNNEL_NOTE = (
 _CALENDAR_UNITS = ("day", "week", "month")
 _DEFAULT_PERIODS = {"day": 7, "week": 4, "month": 3}
 _WINDOW_SECONDS = {"day": 86_400, "hour": 3_600, "minute": 60, "second": 1}
-
-
-def _optional_group(group_by: str | None) -> str | None:
-    if group_by is not None:
-        property_expression(group_by, "group_by")
-    return group_by
 
 
 class _FlowReportsMixin(_ReportsMixin):
@@ -131,7 +129,7 @@ class _FlowReportsMixin(_ReportsMixin):
             name=name,
             window=parse_window(window),
             unit=by,
-            group_by=_optional_group(group_by),
+            group_by=checked_group(group_by),
             where=check_expression(where, "where"),
             limit=check_limit(limit),
         )
@@ -226,7 +224,9 @@ class _FlowReportsMixin(_ReportsMixin):
             raise ValidationError("interval must be at least 1 and periods at least 0")
         start, end = check_range(from_date, to_date, self._reports.today)
         query = RetentionQuery(
-            born_event=born_event if born_event is None else _event_name(born_event),
+            born_event=born_event
+            if born_event is None
+            else checked_event(born_event, "born_event"),
             return_event=None if return_event in (None, "any") else return_event,
             from_date=start,
             to_date=end,
@@ -235,7 +235,7 @@ class _FlowReportsMixin(_ReportsMixin):
             periods=periods if periods is not None else _DEFAULT_PERIODS[by],
             retention_type=retention_type,
             unbounded=unbounded,
-            group_by=_optional_group(group_by),
+            group_by=checked_group(group_by),
             where=check_expression(where, "where"),
             born_where=check_expression(born_where, "born_where"),
             limit=check_limit(limit),
@@ -292,13 +292,13 @@ class _FlowReportsMixin(_ReportsMixin):
         parse_buckets(buckets)
         start, end = check_range(from_date, to_date, self._reports.today)
         query = FrequencyQuery(
-            event=event if event is None else _event_name(event),
+            event=event if event is None else checked_event(event),
             from_date=start,
             to_date=end,
             unit=by,
             count_by=unit,
             buckets=buckets,
-            group_by=_optional_group(group_by),
+            group_by=checked_group(group_by),
             where=check_expression(where, "where"),
             limit=check_limit(limit),
         )
@@ -340,7 +340,7 @@ class _FlowReportsMixin(_ReportsMixin):
         """
         unit = by or "day"
         check_choice(unit, "by", ("hour", "day", "week", "month"))
-        check_choice(measure, "measure", ("count", "unique", "average"))
+        check_choice(measure, "measure", COUNT_MEASURES)
         if not local and bookmark_id is None:
             raise ValidationError(
                 "a live Insights report needs the id of a saved report",
@@ -359,7 +359,7 @@ class _FlowReportsMixin(_ReportsMixin):
             to_date=end,
             unit=unit,
             measure=measure,
-            group_by=_optional_group(group_by),
+            group_by=checked_group(group_by),
         )
         return self._reports.run(
             live_reports.insights,
@@ -401,9 +401,3 @@ class _FlowReportsMixin(_ReportsMixin):
             table=table,
             save_as=save_as,
         )
-
-
-def _event_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationError(f"the event name must be a non-empty string, got {name!r}")
-    return name
