@@ -91,6 +91,27 @@ def _get(client: MixpanelClient, endpoint: str, params: dict[str, Any]) -> tuple
     return full, client.get_json("query", full, params)
 
 
+def _series(client: MixpanelClient, endpoint: str, params: dict[str, Any], *, unit: str) -> Series:
+    """A time series from ``endpoint``; its values are means (floats) with ``type=average``."""
+    full, payload = _get(client, endpoint, params)
+    return decode_series(payload, endpoint=full, unit=unit, floats=params.get("type") == "average")
+
+
+def _segments(on: str | None, limit: int | None) -> dict[str, Any]:
+    """The segment expression ``on`` and how many segments to keep.
+
+    Mixpanel's ``limit`` caps the segments of ``on``, so it is sent only with ``on``.
+    """
+    return {"on": on, "limit": limit if on is not None else None}
+
+
+def _property_params(
+    event: str, from_date: dt.date, to_date: dt.date, on: str, unit: str
+) -> dict[str, Any]:
+    """What every numeric-property endpoint (``/segmentation/numeric|sum|average``) takes."""
+    return {"event": event, "from_date": from_date, "to_date": to_date, "on": on, "unit": unit}
+
+
 # -- segmentation ------------------------------------------------------------------------------
 
 
@@ -108,24 +129,17 @@ def segmentation(
     limit: int | None = None,
 ) -> Series:
     """``/segmentation``: ``event`` per bucket, optionally segmented by the expression ``on``."""
-    endpoint, payload = _get(
-        client,
-        "segmentation",
-        {
-            "event": event,
-            "from_date": from_date,
-            "to_date": to_date,
-            "unit": unit,
-            "interval": interval,
-            "type": type,
-            "on": on,
-            "where": where,
-            "limit": limit if on is not None else None,
-        },
-    )
-    return decode_series(
-        payload, endpoint=endpoint, unit=unit or "interval", floats=type == "average"
-    )
+    params = {
+        "event": event,
+        "from_date": from_date,
+        "to_date": to_date,
+        "unit": unit,
+        "interval": interval,
+        "type": type,
+        "where": where,
+        **_segments(on, limit),
+    }
+    return _series(client, "segmentation", params, unit=unit or "interval")
 
 
 def segmentation_numeric(
@@ -140,20 +154,8 @@ def segmentation_numeric(
     where: str | None = None,
 ) -> Series:
     """``/segmentation/numeric``: ``event`` per bucket and numeric range of ``on``."""
-    endpoint, payload = _get(
-        client,
-        "segmentation/numeric",
-        {
-            "event": event,
-            "from_date": from_date,
-            "to_date": to_date,
-            "on": on,
-            "unit": unit,
-            "type": type,
-            "where": where,
-        },
-    )
-    return decode_series(payload, endpoint=endpoint, unit=unit, floats=type == "average")
+    params = {**_property_params(event, from_date, to_date, on, unit), "type": type, "where": where}
+    return _series(client, "segmentation/numeric", params, unit=unit)
 
 
 def _numeric(
@@ -167,18 +169,8 @@ def _numeric(
     unit: str,
     where: str | None,
 ) -> Series:
-    endpoint, payload = _get(
-        client,
-        f"segmentation/{kind}",
-        {
-            "event": event,
-            "from_date": from_date,
-            "to_date": to_date,
-            "on": on,
-            "unit": unit,
-            "where": where,
-        },
-    )
+    params = {**_property_params(event, from_date, to_date, on, unit), "where": where}
+    endpoint, payload = _get(client, f"segmentation/{kind}", params)
     return decode_results(payload, endpoint=endpoint, unit=unit, segment=event)
 
 
@@ -239,9 +231,8 @@ def funnel(
             "length_unit": length_unit,
             "interval": interval,
             "unit": unit,
-            "on": on,
             "where": where,
-            "limit": limit if on is not None else None,
+            **_segments(on, limit),
         },
     )
     return decode_funnel(payload, endpoint=endpoint, unit=unit or "interval")
@@ -290,8 +281,7 @@ def retention(
             "interval": interval,
             "interval_count": interval_count,
             "unbounded_retention": True if unbounded else None,
-            "on": on,
-            "limit": limit if on is not None else None,
+            **_segments(on, limit),
         },
     )
     return decode_retention(
@@ -322,8 +312,7 @@ def frequency(
             "addiction_unit": addiction_unit,
             "event": event,
             "where": where,
-            "on": on,
-            "limit": limit if on is not None else None,
+            **_segments(on, limit),
         },
     )
     return decode_frequency(payload, endpoint=endpoint, unit=unit, addiction_unit=addiction_unit)
@@ -349,19 +338,15 @@ def event_counts(
     interval: int | None = None,
 ) -> Series:
     """``/events``: several events per bucket (``interval`` units back from today, or dates)."""
-    endpoint, payload = _get(
-        client,
-        "events",
-        {
-            "event": list(events),
-            "type": type,
-            "unit": unit,
-            "interval": interval,
-            "from_date": from_date,
-            "to_date": to_date,
-        },
-    )
-    return decode_series(payload, endpoint=endpoint, unit=unit, floats=type == "average")
+    params = {
+        "event": list(events),
+        "type": type,
+        "unit": unit,
+        "interval": interval,
+        "from_date": from_date,
+        "to_date": to_date,
+    }
+    return _series(client, "events", params, unit=unit)
 
 
 def property_counts(
@@ -378,22 +363,18 @@ def property_counts(
     limit: int | None = None,
 ) -> Series:
     """``/events/properties``: ``event`` per bucket and value of property ``name``."""
-    endpoint, payload = _get(
-        client,
-        "events/properties",
-        {
-            "event": event,
-            "name": name,
-            "values": list(values) if values is not None else None,
-            "type": type,
-            "unit": unit,
-            "interval": interval,
-            "from_date": from_date,
-            "to_date": to_date,
-            "limit": limit,
-        },
-    )
-    return decode_series(payload, endpoint=endpoint, unit=unit, floats=type == "average")
+    params = {
+        "event": event,
+        "name": name,
+        "values": list(values) if values is not None else None,
+        "type": type,
+        "unit": unit,
+        "interval": interval,
+        "from_date": from_date,
+        "to_date": to_date,
+        "limit": limit,
+    }
+    return _series(client, "events/properties", params, unit=unit)
 
 
 def top_events(
