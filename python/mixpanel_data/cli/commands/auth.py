@@ -11,6 +11,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from cyclopts import App, Parameter, validators
@@ -59,6 +60,41 @@ def _legacy_warnings(ctx: Context) -> Iterator[None]:
 
 
 # -- collecting what login/add need --------------------------------------------------------
+
+
+@Parameter(name="*")
+@dataclass(frozen=True, kw_only=True)
+class AccountOptions:
+    """The credentials and settings ``login`` and ``add`` save (flattened into their options)."""
+
+    username: str | None = None
+    "Service-account username (name.abc123.mp-service-account)."
+    project_id: PositiveId | None = None
+    "Numeric project id (Project settings > Overview)."
+    region: RegionOption | None = None
+    "Data residency region of the project: us, eu or in (default us)."
+    workspace_id: PositiveId | None = None
+    "Data view id, for projects that use data views."
+    api_secret: Flag = False
+    (
+        "Use the legacy project API secret instead of a service account (Mixpanel retires it "
+        "on 2027-03-03)."
+    )
+    secret_stdin: Flag = False
+    "Read the secret from standard input (for scripts)."
+    query_url: str | None = None
+    "Base URL for Query API calls instead of the region's host (emulator, proxy)."
+    export_url: str | None = None
+    "Base URL for raw exports instead of the region's host."
+    timezone: str | None = None
+    "The project's time zone (IANA name such as America/Los_Angeles)."
+    legacy_timezone: Flag = False
+    "The project exports in its own time zone, not UTC (projects created before 2023)."
+    default: Flag = False
+    "Make this the default account."
+
+
+_NO_OPTIONS = AccountOptions()
 
 
 def _ask(ctx: Context, value: str | None, label: str, flag: str) -> str:
@@ -121,25 +157,10 @@ def _read_secret(ctx: Context, *, secret_stdin: bool, auth: AuthKind) -> str:
     return secret
 
 
-def _store(
-    ctx: Context,
-    name: str,
-    *,
-    overwrite: bool,
-    username: str | None,
-    project_id: int | None,
-    region: Region | None,
-    workspace_id: int | None,
-    api_secret: bool,
-    secret_stdin: bool,
-    query_url: str | None,
-    export_url: str | None,
-    timezone: str | None,
-    legacy_timezone: bool,
-    default: bool,
-) -> AccountInfo:
+def _store(ctx: Context, name: str, opts: AccountOptions, *, overwrite: bool) -> AccountInfo:
     validate_account_name(name)
-    auth: AuthKind = "api_secret" if api_secret else "service_account"
+    auth: AuthKind = "api_secret" if opts.api_secret else "service_account"
+    username = opts.username
     if auth == "service_account":
         username = _ask(ctx, username, "Service-account username", "--username")
     elif username:
@@ -148,10 +169,11 @@ def _store(
             "identifies the project)",
             hint="drop --username, or drop --api-secret to log in with a service account",
         )
-    secret = _read_secret(ctx, secret_stdin=secret_stdin, auth=auth)
+    secret = _read_secret(ctx, secret_stdin=opts.secret_stdin, auth=auth)
+    project_id = opts.project_id
     if auth == "service_account":
         project_id = _ask_project_id(ctx, project_id)
-    region = _ask_region(ctx, region)
+    region = _ask_region(ctx, opts.region)
     with _legacy_warnings(ctx):
         info = ctx.config.add(
             name,
@@ -160,12 +182,12 @@ def _store(
             secret=secret,
             project_id=project_id,
             region=region,
-            workspace_id=workspace_id,
-            query_url=query_url,
-            export_url=export_url,
-            timezone=timezone,
-            legacy_timezone=legacy_timezone,
-            make_default=default,
+            workspace_id=opts.workspace_id,
+            query_url=opts.query_url,
+            export_url=opts.export_url,
+            timezone=opts.timezone,
+            legacy_timezone=opts.legacy_timezone,
+            make_default=opts.default,
             overwrite=overwrite,
         )
     where = f"saved account {name!r} ({info.secret}) to {ctx.config.path}"
@@ -182,20 +204,7 @@ def _store(
 
 @auth_app.command
 def login(
-    *,
-    name: str | None = None,
-    username: str | None = None,
-    project_id: PositiveId | None = None,
-    region: RegionOption | None = None,
-    workspace_id: PositiveId | None = None,
-    api_secret: Flag = False,
-    secret_stdin: Flag = False,
-    query_url: str | None = None,
-    export_url: str | None = None,
-    timezone: str | None = None,
-    legacy_timezone: Flag = False,
-    default: Flag = False,
-    ctx: CtxParam,
+    *, name: str | None = None, opts: AccountOptions = _NO_OPTIONS, ctx: CtxParam
 ) -> AccountInfo:
     """Save credentials for an account (asks for what is missing when on a terminal).
 
@@ -206,114 +215,28 @@ def login(
     ----------
     name
         Account name (default: --account, else "default").
-    username
-        Service-account username (name.abc123.mp-service-account).
-    project_id
-        Numeric project id (Project settings > Overview).
-    region
-        Data residency region of the project: us, eu or in (default us).
-    workspace_id
-        Data view id, for projects that use data views.
-    api_secret
+    opts
+        The account's credentials and settings.
+    opts.api_secret
         Log in with the legacy project API secret instead of a service account (Mixpanel
         retires it on 2027-03-03).
-    secret_stdin
-        Read the secret from standard input (for scripts).
-    query_url
-        Base URL for Query API calls instead of the region's host (emulator, proxy).
-    export_url
-        Base URL for raw exports instead of the region's host.
-    timezone
-        The project's time zone (IANA name such as America/Los_Angeles).
-    legacy_timezone
-        The project exports in its own time zone, not UTC (projects created before 2023).
-    default
-        Make this the default account.
     """
-    account = name or ctx.account or "default"
-    return _store(
-        ctx,
-        account,
-        overwrite=True,
-        username=username,
-        project_id=project_id,
-        region=region,
-        workspace_id=workspace_id,
-        api_secret=api_secret,
-        secret_stdin=secret_stdin,
-        query_url=query_url,
-        export_url=export_url,
-        timezone=timezone,
-        legacy_timezone=legacy_timezone,
-        default=default,
-    )
+    return _store(ctx, name or ctx.account or "default", opts, overwrite=True)
 
 
 @auth_app.command
-def add(
-    name: str,
-    /,
-    *,
-    username: str | None = None,
-    project_id: PositiveId | None = None,
-    region: RegionOption | None = None,
-    workspace_id: PositiveId | None = None,
-    api_secret: Flag = False,
-    secret_stdin: Flag = False,
-    query_url: str | None = None,
-    export_url: str | None = None,
-    timezone: str | None = None,
-    legacy_timezone: Flag = False,
-    default: Flag = False,
-    ctx: CtxParam,
-) -> AccountInfo:
+def add(name: str, /, *, opts: AccountOptions = _NO_OPTIONS, ctx: CtxParam) -> AccountInfo:
     """Add a new named account (fails if the name is taken; see `mp auth login` to replace).
 
     Parameters
     ----------
     name
         Account name: letters, digits, '-', '_' and '.'.
-    username
-        Service-account username (name.abc123.mp-service-account).
-    project_id
-        Numeric project id (Project settings > Overview).
-    region
-        Data residency region of the project: us, eu or in (default us).
-    workspace_id
-        Data view id, for projects that use data views.
-    api_secret
-        Use the legacy project API secret instead of a service account (Mixpanel retires it
-        on 2027-03-03).
-    secret_stdin
-        Read the secret from standard input (for scripts).
-    query_url
-        Base URL for Query API calls instead of the region's host (emulator, proxy).
-    export_url
-        Base URL for raw exports instead of the region's host.
-    timezone
-        The project's time zone (IANA name such as America/Los_Angeles).
-    legacy_timezone
-        The project exports in its own time zone, not UTC (projects created before 2023).
-    default
-        Make this the default account.
+    opts
+        The account's credentials and settings.
     """
     ctx.config.ensure_available(name)  # fail before asking for a secret to throw away
-    return _store(
-        ctx,
-        name,
-        overwrite=False,
-        username=username,
-        project_id=project_id,
-        region=region,
-        workspace_id=workspace_id,
-        api_secret=api_secret,
-        secret_stdin=secret_stdin,
-        query_url=query_url,
-        export_url=export_url,
-        timezone=timezone,
-        legacy_timezone=legacy_timezone,
-        default=default,
-    )
+    return _store(ctx, name, opts, overwrite=False)
 
 
 @auth_app.command
