@@ -17,6 +17,7 @@ from mixpanel_data.analytics._segmentation import (
     MEASURES,
     SERIES_UNITS,
     check_event,
+    check_series,
     count_series,
     event_query,
     measure_sql,
@@ -96,22 +97,10 @@ def event_counts(
     without data (no cells), in the order given.
     """
     names = _names(events, "events")
-    start, end = check_range(from_date, to_date)
-    zone = check_tz(tz)
-    check_choice(type, "type", MEASURES)
+    start, end = check_series(from_date, to_date, tz, type)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
     query = event_query(names, start, end, where=where, tz=tz, table=table, users_table=users_table)
-    dates, cells = count_series(
-        con,
-        query,
-        buckets=buckets,
-        zone=zone,
-        start=start,
-        end=end,
-        measure=type,
-        segment_sql='"event"',
-        limit=None,
-    )
+    dates, cells = count_series(con, query, buckets=buckets, measure=type, segment_sql='"event"')
     return to_series(buckets.unit or "day", dates, cells, type, extra_segments=names)
 
 
@@ -141,9 +130,7 @@ def property_counts(
     check_event(name, "name")
     wanted = _names(values, "values") if values is not None else None
     check_positive(limit, "limit")
-    start, end = check_range(from_date, to_date)
-    zone = check_tz(tz)
-    check_choice(type, "type", MEASURES)
+    start, end = check_series(from_date, to_date, tz, type)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
     query = event_query(
         [event],
@@ -156,16 +143,7 @@ def property_counts(
         segment=property_expression(name),
     )
     dates, cells = count_series(
-        con,
-        query,
-        buckets=buckets,
-        zone=zone,
-        start=start,
-        end=end,
-        measure=type,
-        segment_sql="seg",
-        limit=limit,
-        keep=wanted,
+        con, query, buckets=buckets, measure=type, segment_sql="seg", limit=limit, keep=wanted
     )
     return to_series(buckets.unit or "day", dates, cells, type, extra_segments=wanted)
 

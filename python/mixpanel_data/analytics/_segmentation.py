@@ -35,7 +35,6 @@ from mixpanel_data.exceptions import ValidationError
 
 if TYPE_CHECKING:
     import datetime as dt
-    import zoneinfo
     from collections.abc import Sequence
 
     import duckdb
@@ -44,6 +43,7 @@ __all__ = [
     "MEASURES",
     "SERIES_UNITS",
     "check_event",
+    "check_series",
     "count_series",
     "event_query",
     "measure_sql",
@@ -51,6 +51,7 @@ __all__ = [
     "segmentation_average",
     "segmentation_numeric",
     "segmentation_sum",
+    "series_dates",
     "to_series",
 ]
 
@@ -66,6 +67,17 @@ def check_event(event: object, name: str = "event") -> str:
             f"{name} must be a non-empty event name, got {event!r}", hint="pass an event name"
         )
     return event
+
+
+def check_series(
+    from_date: dt.date | str, to_date: dt.date | str, tz: str, measure: str | None
+) -> tuple[dt.date, dt.date]:
+    """The days of a time series, once its time zone and ``measure`` (when given) are valid."""
+    start, end = check_range(from_date, to_date)
+    check_tz(tz)
+    if measure is not None:
+        check_choice(measure, "type", MEASURES)
+    return start, end
 
 
 def measure_sql(measure: str) -> str:
@@ -118,17 +130,21 @@ def _empty(value_type: type[pl.DataType]) -> pl.DataFrame:
     )
 
 
+def series_dates(query: Query, buckets: Buckets) -> tuple[str, ...]:
+    """Every bucket key of the query's local days, in its time zone, ascending."""
+    assert query.local_range is not None
+    start, end = query.local_range
+    return tuple(buckets.keys(start, end, check_tz(query.tz)))
+
+
 def count_series(
     con: duckdb.DuckDBPyConnection,
     query: Query,
     *,
     buckets: Buckets,
-    zone: zoneinfo.ZoneInfo,
-    start: dt.date,
-    end: dt.date,
     measure: str,
     segment_sql: str,
-    limit: int | None,
+    limit: int | None = None,
     keep: Sequence[str] | None = None,
 ) -> tuple[tuple[str, ...], pl.DataFrame]:
     """Group the rows of ``query`` by bucket and segment.
@@ -161,8 +177,7 @@ def count_series(
         WHERE k.value IS NOT NULL AND k.value <> 0
         ORDER BY t.total DESC, k.segment, k.date
     """  # noqa: S608 - built from quoted pieces
-    dates = tuple(buckets.keys(start, end, zone))
-    return dates, frame(con, sql, expressions_of(query))
+    return series_dates(query, buckets), frame(con, sql, expressions_of(query))
 
 
 def _segments(cells: pl.DataFrame) -> tuple[str, ...]:
@@ -222,24 +237,16 @@ def segmentation(
     (Mixpanel docs, /segmentation: "in lieu of unit").
     """
     check_event(event)
-    start, end = check_range(from_date, to_date)
-    zone = check_tz(tz)
-    check_choice(type, "type", MEASURES)
+    start, end = check_series(from_date, to_date, tz, type)
     check_positive(limit, "limit")
     buckets = Buckets.of(check_choice(unit, "unit", SERIES_UNITS), interval, start)
     query = event_query(
         [event], start, end, where=where, tz=tz, table=table, users_table=users_table, segment=on
     )
+    # Without ``on`` the one segment is the event, and there is nothing to limit.
+    segment_sql, top = ("seg", limit) if on is not None else (lit(event), None)
     dates, cells = count_series(
-        con,
-        query,
-        buckets=buckets,
-        zone=zone,
-        start=start,
-        end=end,
-        measure=type,
-        segment_sql="seg" if on is not None else lit(event),
-        limit=limit if on is not None else None,
+        con, query, buckets=buckets, measure=type, segment_sql=segment_sql, limit=top
     )
     return to_series(buckets.unit or "interval", dates, cells, type)
 
@@ -287,9 +294,7 @@ def segmentation_numeric(
     number are left out.
     """
     check_event(event)
-    start, end = check_range(from_date, to_date)
-    zone = check_tz(tz)
-    check_choice(type, "type", MEASURES)
+    start, end = check_series(from_date, to_date, tz, type)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
     query = event_query(
         [event], start, end, where=where, tz=tz, table=table, users_table=users_table, number=on
@@ -300,22 +305,13 @@ def segmentation_numeric(
         FROM src WHERE isfinite(num)
     """  # noqa: S608 - built from quoted pieces
     low, high, integral = rows(con, stats_sql, expressions_of(query))[0]
-    dates = tuple(buckets.keys(start, end, zone))
+    dates = series_dates(query, buckets)
     if low is None:
         return to_series(buckets.unit or "interval", dates, _empty(pl.Int64), type)
     width = _nice_width(float(low), float(high), bool(integral))
     index_sql = f"CAST(floor(round(num / {float(width)!r}, 9)) AS BIGINT)"
-    _, cells = count_series(
-        con,
-        query,
-        buckets=buckets,
-        zone=zone,
-        start=start,
-        end=end,
-        measure=type,
-        segment_sql=f"CASE WHEN isfinite(num) THEN {index_sql} END",
-        limit=None,
-    )
+    segment_sql = f"CASE WHEN isfinite(num) THEN {index_sql} END"
+    _, cells = count_series(con, query, buckets=buckets, measure=type, segment_sql=segment_sql)
     indexes = sorted({int(k) for k in cells["segment"].to_list()})
     labels = {k: f"{_edge_text(width * k)} - {_edge_text(width * (k + 1))}" for k in indexes}
     cells = cells.with_columns(
@@ -331,22 +327,21 @@ def segmentation_numeric(
 
 
 def _number_series(
+    aggregate: str,
     con: duckdb.DuckDBPyConnection,
     event: str,
     from_date: dt.date | str,
     to_date: dt.date | str,
-    *,
     on: str,
     unit: str,
     where: str | None,
     tz: str,
     table: str,
     users_table: str,
-    aggregate: str,
 ) -> Series:
+    """``aggregate`` (SQL over the number ``num``) of ``event`` per bucket, as one segment."""
     check_event(event)
-    start, end = check_range(from_date, to_date)
-    zone = check_tz(tz)
+    start, end = check_series(from_date, to_date, tz, None)
     buckets = Buckets(unit=check_choice(unit, "unit", SERIES_UNITS))
     query = event_query(
         [event], start, end, where=where, tz=tz, table=table, users_table=users_table, number=on
@@ -358,7 +353,7 @@ def _number_series(
         FROM src GROUP BY 1 HAVING value IS NOT NULL ORDER BY 1
     """  # noqa: S608 - built from quoted pieces
     cells = frame(con, sql, expressions_of(query))
-    dates = tuple(buckets.keys(start, end, zone))
+    dates = series_dates(query, buckets)
     if cells.height == 0:
         cells = _empty(pl.Float64)
     out = cells.select(
@@ -385,20 +380,11 @@ def segmentation_sum(
     Mixpanel docs (/segmentation/sum): "if the expression is not numeric, 0.0 is used".
     Buckets without events have no cell. The only segment is the event name.
     """
+    # Adding floats in another order changes the last bits, and DuckDB's parallel
+    # aggregation picks the order at random: sorting by value makes the sum reproducible.
+    aggregate = "sum(coalesce(num, 0.0) ORDER BY coalesce(num, 0.0))"
     return _number_series(
-        con,
-        event,
-        from_date,
-        to_date,
-        on=on,
-        unit=unit,
-        where=where,
-        tz=tz,
-        table=table,
-        users_table=users_table,
-        # Adding floats in another order changes the last bits, and DuckDB's parallel
-        # aggregation picks the order at random: sorting by value makes the sum reproducible.
-        aggregate="sum(coalesce(num, 0.0) ORDER BY coalesce(num, 0.0))",
+        aggregate, con, event, from_date, to_date, on, unit, where, tz, table, users_table
     )
 
 
@@ -420,16 +406,7 @@ def segmentation_average(
     Design choice: events where ``on`` is not a number are left out of the mean (Mixpanel
     documents the 0.0 substitution only for sums); a bucket with no numeric value has no cell.
     """
+    aggregate = "avg(num ORDER BY num)"  # ordered for reproducible bits, as for sums
     return _number_series(
-        con,
-        event,
-        from_date,
-        to_date,
-        on=on,
-        unit=unit,
-        where=where,
-        tz=tz,
-        table=table,
-        users_table=users_table,
-        aggregate="avg(num ORDER BY num)",  # ordered for reproducible bits, as for sums
+        aggregate, con, event, from_date, to_date, on, unit, where, tz, table, users_table
     )
