@@ -79,21 +79,23 @@ __all__ = [
 _LOCAL_HINT = "or compute it from the local tables with --local (local=True)"
 
 
-def _every_bucket(
-    client: MixpanelClient, series: Series, from_date: dt.date, to_date: dt.date
+def _property_totals(
+    client: MixpanelClient, q: SegmentationQuery | NumericQuery, prop: str, unit: str
 ) -> Series:
-    """The series with every bucket of the range listed.
+    """``/segmentation/sum`` (``q.measure`` sum) or ``/average`` of ``prop`` per ``unit``.
 
-    ``/segmentation/sum`` and ``/segmentation/average`` answer only the buckets that had
-    events (they have no ``series`` list); the range's buckets are the project's local days
-    (or hours).
+    Those endpoints answer only the buckets that had events (they have no ``series`` list),
+    so every bucket of the range (the project's local days, or hours) is listed here.
     """
     import dataclasses
 
     from mixpanel_data.analytics._time import Buckets, check_tz
 
+    compute = api.segmentation_sum if q.measure == "sum" else api.segmentation_average
+    on = property_expression(prop)
+    series = compute(client, q.event, q.from_date, q.to_date, on=on, unit=unit, where=q.where)
     zone = check_tz(client.credentials.timezone or "UTC")
-    keys = Buckets(unit=series.unit).keys(from_date, to_date, zone)
+    keys = Buckets(unit=series.unit).keys(q.from_date, q.to_date, zone)
     return dataclasses.replace(series, dates=tuple(sorted(set(series.dates) | set(keys))))
 
 
@@ -119,17 +121,7 @@ def _segmentation_series(client: MixpanelClient, q: SegmentationQuery) -> Series
                 hint=f"use --by hour or day, {_LOCAL_HINT}",
             )
         unit = q.unit if q.unit in ("hour", "day") else "day"
-        compute = api.segmentation_sum if additive else api.segmentation_average
-        series = compute(
-            client,
-            q.event,
-            q.from_date,
-            q.to_date,
-            on=property_expression(q.property),
-            unit=unit,
-            where=q.where,
-        )
-        series = _every_bucket(client, series, q.from_date, q.to_date)
+        series = _property_totals(client, q, q.property, unit)
         return rollup(series, q.unit) if unit != q.unit else series
     kind = MEASURE_TYPES[q.measure]
     unit = q.unit
@@ -320,13 +312,10 @@ def numeric(
     client: MixpanelClient, q: NumericQuery
 ) -> NumericBucketResult | NumericSumResult | NumericAverageResult:
     """``/segmentation/numeric``, ``/segmentation/sum`` or ``/segmentation/average``."""
+    if q.measure != "buckets":
+        return numeric_result("live", q, _property_totals(client, q, q.property, q.unit))
     on = property_expression(q.property)
-    if q.measure == "buckets":
-        series = api.segmentation_numeric(
-            client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
-        )
-    else:
-        compute = api.segmentation_sum if q.measure == "sum" else api.segmentation_average
-        series = compute(client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where)
-        series = _every_bucket(client, series, q.from_date, q.to_date)
+    series = api.segmentation_numeric(
+        client, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where
+    )
     return numeric_result("live", q, series)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt  # noqa: TC003  (dataclass field types)
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from mixpanel_data._reports_build import funnel_steps, insights_rows, local_activity_events
 from mixpanel_data._reports_query import (
@@ -58,9 +58,11 @@ if TYPE_CHECKING:
         FrequencyResult,
         RetentionResult,
     )
+    from mixpanel_data.analytics import Series
 
 __all__ = [
     "LocalTables",
+    "SourceOptions",
     "activity",
     "event_counts",
     "frequency",
@@ -77,6 +79,14 @@ __all__ = [
 DEFAULT_WINDOW = (7, "day")
 
 
+class SourceOptions(TypedDict):
+    """Where an analytics function reads: the project's zone, the events and users tables."""
+
+    tz: str
+    table: str
+    users_table: str
+
+
 @dataclass(frozen=True, slots=True)
 class LocalTables:
     """Where local reports read: a connection, the events and users tables, the time zone.
@@ -90,6 +100,11 @@ class LocalTables:
     table: str = "events"
     users_table: str = "users"
     today: dt.date | None = None
+
+    @property
+    def source(self) -> SourceOptions:
+        """The keywords with which the analytics functions find the tables and the zone."""
+        return {"tz": self.tz, "table": self.table, "users_table": self.users_table}
 
     def check(self) -> None:
         """Fail clearly when the events table is missing."""
@@ -116,21 +131,7 @@ def segmentation(db: LocalTables, q: SegmentationQuery) -> SegmentationResult:
                 f"/segmentation/{q.measure} takes no segment)",
                 hint="drop --group-by",
             )
-        compute = (
-            analytics.segmentation_sum if q.measure == "sum" else analytics.segmentation_average
-        )
-        series = compute(
-            db.con,
-            q.event,
-            q.from_date,
-            q.to_date,
-            on=property_expression(q.property),
-            unit=q.unit,
-            where=q.where,
-            tz=db.tz,
-            table=db.table,
-            users_table=db.users_table,
-        )
+        series = _property_series(db, q, q.measure, q.property)
     else:
         series = analytics.segmentation(
             db.con,
@@ -142,9 +143,7 @@ def segmentation(db: LocalTables, q: SegmentationQuery) -> SegmentationResult:
             on=group_expression(q.group_by),
             where=q.where,
             limit=q.limit or 60,
-            tz=db.tz,
-            table=db.table,
-            users_table=db.users_table,
+            **db.source,
         )
     return segmentation_result("local", q, series)
 
@@ -174,9 +173,7 @@ def funnel(db: LocalTables, q: FunnelQuery, *, note: str | None = None) -> Funne
         on=group_expression(q.group_by),
         where=q.where,
         limit=q.limit or 255,
-        tz=db.tz,
-        table=db.table,
-        users_table=db.users_table,
+        **db.source,
     )
     return FunnelResult(
         source="local",
@@ -216,9 +213,7 @@ def retention(db: LocalTables, q: RetentionQuery) -> RetentionResult:
         limit=q.limit or 255,
         mode="calendar",
         today=q.today or db.today,
-        tz=db.tz,
-        table=db.table,
-        users_table=db.users_table,
+        **db.source,
     )
     return retention_result("local", q, computed)
 
@@ -238,9 +233,7 @@ def frequency(db: LocalTables, q: FrequencyQuery) -> FrequencyResult:
         where=q.where,
         on=group_expression(q.group_by),
         limit=q.limit or 255,
-        tz=db.tz,
-        table=db.table,
-        users_table=db.users_table,
+        **db.source,
     )
     return frequency_result("local", q, computed)
 
@@ -268,9 +261,7 @@ def insights(db: LocalTables, q: InsightsQuery) -> InsightsResult:
             q.to_date,
             type=kind,
             unit=q.unit,
-            tz=db.tz,
-            table=db.table,
-            users_table=db.users_table,
+            **db.source,
         )
         for event, date, value in computed.frame.select("event", "date", "value").iter_rows():
             cells.append(((event,), bucket_key(date), value))
@@ -286,9 +277,7 @@ def insights(db: LocalTables, q: InsightsQuery) -> InsightsResult:
                 type=kind,
                 on=property_expression(q.group_by, "group_by"),
                 limit=10_000,
-                tz=db.tz,
-                table=db.table,
-                users_table=db.users_table,
+                **db.source,
             )
             for date, segment, value in split.frame.select("date", "segment", "value").iter_rows():
                 cells.append(((event, segment), bucket_key(date), value))
@@ -330,9 +319,7 @@ def event_counts(db: LocalTables, q: EventCountsQuery) -> EventCountsResult:
         q.to_date,
         type=MEASURE_TYPES[q.measure],
         unit=q.unit,
-        tz=db.tz,
-        table=db.table,
-        users_table=db.users_table,
+        **db.source,
     )
     return event_counts_result("local", q, series)
 
@@ -352,9 +339,7 @@ def property_counts(db: LocalTables, q: PropertyCountsQuery) -> PropertyCountsRe
         type=MEASURE_TYPES[q.measure],
         unit=q.unit,
         limit=q.limit or 255,
-        tz=db.tz,
-        table=db.table,
-        users_table=db.users_table,
+        **db.source,
     )
     return property_counts_result("local", q, series, list(series.segments))
 
@@ -363,24 +348,26 @@ def numeric(
     db: LocalTables, q: NumericQuery
 ) -> NumericBucketResult | NumericSumResult | NumericAverageResult:
     """Numeric buckets, sum or average of a property from the events table."""
+    db.check()
+    return numeric_result("local", q, _property_series(db, q, q.measure, q.property))
+
+
+def _property_series(
+    db: LocalTables, q: SegmentationQuery | NumericQuery, measure: str, prop: str
+) -> Series:
+    """The numeric property ``prop`` of ``q.event`` per bucket: summed, averaged or in ranges.
+
+    ``measure`` is ``sum``, ``average`` or ``buckets`` (the ranges).
+    """
     from mixpanel_data import analytics
 
-    db.check()
-    if q.measure == "sum":
+    if measure == "sum":
         compute = analytics.segmentation_sum
-    elif q.measure == "average":
+    elif measure == "average":
         compute = analytics.segmentation_average
     else:
         compute = analytics.segmentation_numeric
-    series = compute(
-        db.con,
-        q.event,
-        q.from_date,
-        q.to_date,
-        on=property_expression(q.property),
-        unit=q.unit,
-        where=q.where,
-        tz=db.tz,
-        table=db.table,
+    on = property_expression(prop)
+    return compute(
+        db.con, q.event, q.from_date, q.to_date, on=on, unit=q.unit, where=q.where, **db.source
     )
-    return numeric_result("local", q, series)
