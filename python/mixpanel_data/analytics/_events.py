@@ -255,6 +255,36 @@ def _optional_range(
     return (start, end), coarse_utc(start, end)
 
 
+def _listing_query(
+    event: str | None,
+    from_date: dt.date | str | None,
+    to_date: dt.date | str | None,
+    *,
+    limit: int,
+    tz: str,
+    table: str,
+    users_table: str,
+    segment: str | None = None,
+) -> Query:
+    """The events a property listing reads, once its limit, zone and range are checked.
+
+    ``event=None`` reads every event; the range (both days or neither) defaults to all data;
+    ``segment`` is the expression of the segment column.
+    """
+    check_positive(limit, "limit")
+    check_tz(tz)
+    local_range, utc_range = _optional_range(from_date, to_date)
+    return Query(
+        table=table,
+        users_table=users_table,
+        tz=tz,
+        events=[event] if event is not None else None,
+        utc_range=utc_range,
+        local_range=local_range,
+        segment=segment,
+    )
+
+
 def property_names(
     con: duckdb.DuckDBPyConnection,
     event: str | None,
@@ -275,16 +305,8 @@ def property_names(
     """
     if event is not None:
         check_event(event)
-    check_positive(limit, "limit")
-    check_tz(tz)
-    local_range, utc_range = _optional_range(from_date, to_date)
-    query = Query(
-        table=table,
-        users_table=users_table,
-        tz=tz,
-        events=[event] if event is not None else None,
-        utc_range=utc_range,
-        local_range=local_range,
+    query = _listing_query(
+        event, from_date, to_date, limit=limit, tz=tz, table=table, users_table=users_table
     )
     hidden = ", ".join(lit(key) for key in _ROW_KEYS)
     sql = f"""
@@ -320,16 +342,14 @@ def property_values(
     if event is not None:
         check_event(event)
     check_event(name, "name")
-    check_positive(limit, "limit")
-    check_tz(tz)
-    local_range, utc_range = _optional_range(from_date, to_date)
-    query = Query(
+    query = _listing_query(
+        event,
+        from_date,
+        to_date,
+        limit=limit,
+        tz=tz,
         table=table,
         users_table=users_table,
-        tz=tz,
-        events=[event] if event is not None else None,
-        utc_range=utc_range,
-        local_range=local_range,
         segment=property_expression(name),
     )
     sql = f"""
