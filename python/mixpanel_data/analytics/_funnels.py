@@ -52,6 +52,7 @@ from mixpanel_data.analytics._types import (
     FunnelBucket,
     FunnelStep,
     FunnelStepStats,
+    conversion_ratios,
 )
 from mixpanel_data.exceptions import ValidationError
 
@@ -127,12 +128,7 @@ def _stats(
     out: list[FunnelStepStats] = []
     for k, step in enumerate(steps):
         count = counts[k]
-        if k == 0:
-            step_ratio = 1.0 if count else 0.0
-            overall = step_ratio
-        else:
-            step_ratio = count / counts[k - 1] if counts[k - 1] else 0.0
-            overall = count / counts[0] if counts[0] else 0.0
+        step_ratio, overall = conversion_ratios(counts, k)
         out.append(
             FunnelStepStats(
                 index=k,

@@ -9,8 +9,12 @@ order, and the values as tidy polars frames or small frozen dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "Frequency",
@@ -24,6 +28,7 @@ __all__ = [
     "Retention",
     "RetentionCohort",
     "Series",
+    "conversion_ratios",
 ]
 
 
@@ -102,6 +107,21 @@ class FunnelStepStats:
     avg_time_from_start: float | None
     step_conv_ratio: float
     overall_conv_ratio: float
+
+
+def conversion_ratios(counts: Sequence[int], index: int) -> tuple[float, float]:
+    """Step ``index``'s ``(step_conv_ratio, overall_conv_ratio)`` given every step's count.
+
+    As :class:`FunnelStepStats` documents them: from the previous step and from step 0, 0.0
+    when that had nobody; step 0 has 1.0 for both when anyone entered.
+    """
+    count = counts[index]
+    if index == 0:
+        entered = 1.0 if count else 0.0
+        return entered, entered
+    step = count / counts[index - 1] if counts[index - 1] else 0.0
+    overall = count / counts[0] if counts[0] else 0.0
+    return step, overall
 
 
 @dataclass(frozen=True, slots=True)

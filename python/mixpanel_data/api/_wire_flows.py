@@ -94,6 +94,7 @@ def combine_funnel_steps(
     conversion ratios are recomputed from the totals.
     """
     from mixpanel_data.analytics import FunnelStepStats
+    from mixpanel_data.analytics._types import conversion_ratios
 
     out: list[FunnelStepStats] = []
     counts = [sum(int(p[k][0]) for p in parts if k < len(p)) for k in range(len(events))]
@@ -107,19 +108,13 @@ def combine_funnel_steps(
                 if k < len(p) and p[k][slot] is not None
             )
             times.append(total / weight if k and weight else None)
-        count = counts[k]
-        if k == 0:
-            step_ratio = 1.0 if count else 0.0
-            overall = step_ratio
-        else:
-            step_ratio = count / counts[k - 1] if counts[k - 1] else 0.0
-            overall = count / counts[0] if counts[0] else 0.0
+        step_ratio, overall = conversion_ratios(counts, k)
         out.append(
             FunnelStepStats(
                 index=k,
                 event=event,
                 label=event,
-                count=count,
+                count=counts[k],
                 avg_time=times[0],
                 avg_time_from_start=times[1],
                 step_conv_ratio=step_ratio,
