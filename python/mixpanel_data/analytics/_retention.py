@@ -35,6 +35,7 @@ Semantics (Mixpanel API reference /retention and docs reports/retention):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -150,43 +151,31 @@ def retention(
     cohort_event = born_event if born_event is not None else event
     cohort_events = [cohort_event] if cohort_event is not None else None
     seg = "seg" if on is not None else "''"
+    born = event_query(
+        cohort_events,
+        start,
+        end,
+        where=born_where,
+        tz=tz,
+        table=table,
+        users_table=users_table,
+        attributable=True,
+        segment=on,
+    )
     if retention_type == "birth":
         # "First time": the first born_event in all the data, then kept if inside the range.
-        born = Query(
-            table=table,
-            users_table=users_table,
-            tz=tz,
-            events=cohort_events,
-            utc_range=(None, coarse_utc(start, end)[1]),
-            where=born_where,
-            attributable=True,
-            segment=on,
-        )
-        cohort_rows = f"""
-            SELECT * FROM ({source_sql(con, born)})
-            QUALIFY row_number() OVER (
-                PARTITION BY distinct_id ORDER BY "time", "event", insert_id
-            ) = 1
-        """  # noqa: S608 - built from quoted pieces
+        assert born.utc_range is not None
+        born = dataclasses.replace(born, utc_range=(None, born.utc_range[1]), local_range=None)
+        first_per = "distinct_id"
     else:
-        born = event_query(
-            cohort_events,
-            start,
-            end,
-            where=born_where,
-            tz=tz,
-            table=table,
-            users_table=users_table,
-            attributable=True,
-            segment=on,
-        )
-        cohort_rows = f"""
-            SELECT * FROM ({source_sql(con, born)})
-            QUALIFY row_number() OVER (
-                PARTITION BY distinct_id, {buckets.start_sql("local_time")}, {seg}
-                ORDER BY "time", "event", insert_id
-            ) = 1
-        """  # noqa: S608 - built from quoted pieces
+        # Recurring: the first born_event of each user in each bucket (and segment).
+        first_per = f"distinct_id, {buckets.start_sql('local_time')}, {seg}"
+    cohort_rows = f"""
+        SELECT * FROM ({source_sql(con, born)})
+        QUALIFY row_number() OVER (
+            PARTITION BY {first_per} ORDER BY "time", "event", insert_id
+        ) = 1
+    """  # noqa: S608 - built from quoted pieces
 
     span_days = (
         (interval_count + 1)
