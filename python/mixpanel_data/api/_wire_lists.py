@@ -54,11 +54,16 @@ def _text(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
+def _texts(payload: object, endpoint: str, what: str) -> list[str]:
+    """A plain JSON array (of ``what``), each item as text."""
+    if not isinstance(payload, list):
+        raise unexpected(endpoint, f"expected an array of {what}, got {type(payload).__name__}")
+    return [_text(item) for item in payload]
+
+
 def decode_names(payload: object, *, endpoint: str) -> list[str]:
     """A plain JSON array of event names."""
-    if not isinstance(payload, list):
-        raise unexpected(endpoint, f"expected an array of names, got {type(payload).__name__}")
-    return [_text(name) for name in payload]
+    return _texts(payload, endpoint, "names")
 
 
 class TopEventWire(msgspec.Struct, frozen=True):
@@ -93,9 +98,7 @@ def decode_property_names(payload: object, *, endpoint: str) -> list[tuple[str, 
 
 def decode_property_values(payload: object, *, endpoint: str) -> list[str]:
     """A plain JSON array of values, each as text."""
-    if not isinstance(payload, list):
-        raise unexpected(endpoint, f"expected an array of values, got {type(payload).__name__}")
-    return [_text(value) for value in payload]
+    return _texts(payload, endpoint, "values")
 
 
 class FunnelListItem(msgspec.Struct, frozen=True):
