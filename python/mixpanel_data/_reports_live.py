@@ -24,6 +24,7 @@ from mixpanel_data._reports_query import (
 )
 from mixpanel_data._reports_results import (
     activity_result,
+    echo_result,
     event_counts_result,
     frequency_result,
     numeric_result,
@@ -201,17 +202,14 @@ def funnel(client: MixpanelClient, q: FunnelQuery) -> FunnelResult:
     )
     steps = funnel_steps(decoded, by_date=q.unit is not None)
     events = [s.event for s in (decoded.overall[0].steps if decoded.overall else ())]
-    return FunnelResult(
-        source="live",
+    return echo_result(
+        FunnelResult,
+        "live",
+        q,
         events=events,
-        from_date=q.from_date,
-        to_date=q.to_date,
         funnel_id=funnel_id,
         name=name,
         window=window_text(q.window),
-        unit=q.unit,
-        group_by=q.group_by,
-        where=q.where,
         steps=steps,
     )
 

@@ -21,6 +21,7 @@ from mixpanel_data._reports_query import (
 )
 from mixpanel_data._reports_results import (
     activity_result,
+    echo_result,
     event_counts_result,
     frequency_result,
     numeric_result,
@@ -175,18 +176,13 @@ def funnel(db: LocalTables, q: FunnelQuery, *, note: str | None = None) -> Funne
         limit=q.limit or 255,
         **db.source,
     )
-    return FunnelResult(
-        source="local",
+    return echo_result(
+        FunnelResult,
+        "local",
+        q,
         note=note,
         events=list(q.steps),
-        from_date=q.from_date,
-        to_date=q.to_date,
-        funnel_id=q.funnel_id,
-        name=q.name,
         window=window_text(q.window or DEFAULT_WINDOW),
-        unit=q.unit,
-        group_by=q.group_by,
-        where=q.where,
         steps=funnel_steps(computed, by_date=q.unit is not None),
     )
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "activity_result",
+    "echo_result",
     "event_counts_result",
     "frequency_result",
     "numeric_result",
@@ -65,7 +66,7 @@ def _fill(kind: str) -> int | None:
     return None if kind == "average" else 0
 
 
-def _echo(kind: type[_R], source: ReportSource, q: DataclassInstance, **computed: Any) -> _R:
+def echo_result(kind: type[_R], source: ReportSource, q: DataclassInstance, **computed: Any) -> _R:
     """A ``kind`` result that repeats its query, with the ``computed`` fields added.
 
     Every field of ``kind`` that the query (a dataclass) also has is copied from it, tuples
@@ -88,14 +89,14 @@ def segmentation_result(
     """Segmentation rows: one per bucket (and segment, with ``group_by``)."""
     segments = list(series.segments) if q.group_by is not None else None
     rows = series_rows(series, segments=segments, fill=_fill(q.measure))
-    return _echo(SegmentationResult, source, q, rows=rows)
+    return echo_result(SegmentationResult, source, q, rows=rows)
 
 
 def retention_result(
     source: ReportSource, q: RetentionQuery, computed: Retention
 ) -> RetentionResult:
     """Retention rows: one per cohort and period."""
-    return _echo(RetentionResult, source, q, rows=retention_rows(computed))
+    return echo_result(RetentionResult, source, q, rows=retention_rows(computed))
 
 
 def frequency_result(
@@ -103,14 +104,14 @@ def frequency_result(
 ) -> FrequencyResult:
     """Frequency rows, grouped into ``q.buckets`` when given."""
     rows = frequency_rows(computed, parse_buckets(q.buckets))
-    return _echo(FrequencyResult, source, q, rows=rows)
+    return echo_result(FrequencyResult, source, q, rows=rows)
 
 
 def activity_result(
     source: ReportSource, q: ActivityQuery, events: list[ActivityEvent]
 ) -> ActivityFeedResult:
     """The activity feed of ``q.distinct_ids``."""
-    return _echo(ActivityFeedResult, source, q, events=events)
+    return echo_result(ActivityFeedResult, source, q, events=events)
 
 
 def event_counts_result(
@@ -118,7 +119,7 @@ def event_counts_result(
 ) -> EventCountsResult:
     """Event counts: one row per bucket and event, in the order the events were asked."""
     rows = series_rows(series, segments=list(q.events), fill=_fill(MEASURE_TYPES[q.measure]))
-    return _echo(EventCountsResult, source, q, rows=rows)
+    return echo_result(EventCountsResult, source, q, rows=rows)
 
 
 def property_counts_result(
@@ -126,7 +127,7 @@ def property_counts_result(
 ) -> PropertyCountsResult:
     """Property counts: one row per bucket and value, the values in ``segments``' order."""
     rows = series_rows(series, segments=segments, fill=_fill(MEASURE_TYPES[q.measure]))
-    return _echo(PropertyCountsResult, source, q, rows=rows)
+    return echo_result(PropertyCountsResult, source, q, rows=rows)
 
 
 def numeric_result(
@@ -137,9 +138,9 @@ def numeric_result(
         # The query's measure picks the report; the buckets result's own measure is what each
         # range counts, here events.
         rows = series_rows(series, segments=list(series.segments), fill=0)
-        return _echo(NumericBucketResult, source, q, rows=rows, measure="count")
+        return echo_result(NumericBucketResult, source, q, rows=rows, measure="count")
     kind: type[NumericSumResult | NumericAverageResult] = (
         NumericSumResult if q.measure == "sum" else NumericAverageResult
     )
     rows = series_rows(series, segments=None, fill=_fill(q.measure))
-    return _echo(kind, source, q, rows=rows)
+    return echo_result(kind, source, q, rows=rows)
