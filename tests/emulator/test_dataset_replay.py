@@ -10,6 +10,8 @@ import orjson
 import pytest
 
 from mixpanel_data.emulator._dataset import Dataset
+from mixpanel_data.emulator._dataset_io import render_export_lines
+from mixpanel_data.emulator._dataset_replay import ReplaySource
 from mixpanel_data.emulator._dataset_types import DatasetConfig
 from mixpanel_data.exceptions import ValidationError
 
@@ -162,3 +164,110 @@ def test_profiles_that_are_not_engage_results_are_refused(tmp_path: Path) -> Non
     profiles.write_bytes(b'[{"name": "no id"}]')
     with pytest.raises(ValidationError, match="not an engage result"):
         Dataset.from_files(events, profiles)
+
+
+# -- serving a replayed day from its kept bytes ---------------------------------------------
+
+# A plain line put beside each tricky one, so the day holds more than the tricky line.
+PLAIN_LINE = '{{"event":"Z","properties":{{"time":{t},"distinct_id":"z"}}}}'
+TRICKY_LINES = {
+    "spaces and escapes": '{{"event": "A", "properties": {{"time": {t}, "c": "S\\u00e3o", "n": 1e3}}}}',
+    "fractional time": '{{"event":"B","properties":{{"time":{t}.6,"x":1}}}}',
+    "extra top-level key": '{{"event":"C","properties":{{"time":{t}}},"extra":[1]}}',
+    "properties first": '{{"properties":{{"time":{t}}},"event":"C2"}}',
+    "nested time, same value": '{{"event":"D","properties":{{"o":{{"time":{t}}},"time":{t}}}}}',
+    "key ending in quote+time": '{{"event":"E","properties":{{"k\\"time":{t},"time":{t}}}}}',
+    "longer number with the same digits": (
+        '{{"event":"F","properties":{{"a":{{"time":{t}7}},"time":{t}}}}}'
+    ),
+    "time as a string elsewhere": '{{"event":"G","properties":{{"s":"\\"time\\":{t}","time":{t}}}}}',
+    "time not first": '{{"event":"H","properties":{{"distinct_id":"u","time":{t}}}}}',
+}
+
+
+def write_lines(path: Path, template: str, time: int) -> None:
+    lines = [PLAIN_LINE.format(t=time), template.format(t=time), PLAIN_LINE.format(t=time + 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("unit", ["s", "ms"])
+@pytest.mark.parametrize("case", sorted(TRICKY_LINES))
+def test_export_lines_equal_the_rendering_of_the_decoded_events(
+    tmp_path: Path, unit: str, case: str
+) -> None:
+    path = tmp_path / "e.ndjson"
+    write_lines(path, TRICKY_LINES[case], 1717200000 if unit == "s" else 1717200000123)
+    replay = Dataset.from_files(path, time_unit=unit)  # type: ignore[arg-type]
+    (day,) = replay.days
+    events = replay.events_for_day(day)
+    assert len(events) == 3
+    for time_in_ms in (True, False):
+        assert replay.export_lines(day, time_in_ms=time_in_ms) == render_export_lines(
+            events, time_in_ms=time_in_ms
+        ), time_in_ms
+
+
+def source_of(path: Path, unit: str) -> ReplaySource:
+    return ReplaySource([path], None, time_unit=unit, zone=None)  # type: ignore[arg-type]
+
+
+def test_kept_bytes_are_served_as_they_are(generated: Dataset, tmp_path: Path) -> None:
+    path = tmp_path / "e.ndjson"
+    write_export(generated, path, time_in_ms=True)
+    source = source_of(path, "ms")
+    day = generated.days[0]
+    body = source.export_body(day, time_in_ms=True)
+    assert body is not None
+    assert body is source.export_body(day, time_in_ms=True)  # no copy, nothing rendered
+    assert body == generated.export_lines(day, time_in_ms=True)
+    assert source.export_body(dt.date(2020, 1, 1), time_in_ms=True) == b""
+
+
+@pytest.mark.parametrize("file_in_ms", [True, False])
+def test_the_other_time_unit_is_substituted_in_the_kept_bytes(
+    generated: Dataset, tmp_path: Path, file_in_ms: bool
+) -> None:
+    path = tmp_path / "e.ndjson"
+    write_export(generated, path, time_in_ms=file_in_ms)
+    source = source_of(path, "ms" if file_in_ms else "s")
+    for day in generated.days:
+        body = source.export_body(day, time_in_ms=not file_in_ms)
+        assert body is not None
+        assert body == render_export_lines(source.load_day(day), time_in_ms=not file_in_ms)
+    if file_in_ms:
+        day = generated.days[0]
+        assert source.export_body(day, time_in_ms=False) == generated.export_lines(
+            day, time_in_ms=False
+        )
+
+
+@pytest.mark.parametrize(
+    ("case", "time_in_ms", "served_as_kept"),
+    [
+        ("time not first", True, True),
+        ("time not first", False, True),
+        ("fractional time", True, False),
+        ("extra top-level key", True, True),
+        ("extra top-level key", False, False),
+        ("nested time, same value", True, True),
+        ("nested time, same value", False, False),
+        ("spaces and escapes", True, True),
+    ],
+)
+def test_which_days_need_decoding(
+    tmp_path: Path, case: str, time_in_ms: bool, served_as_kept: bool
+) -> None:
+    path = tmp_path / "e.ndjson"
+    write_lines(path, TRICKY_LINES[case], 1717200000123)
+    source = source_of(path, "ms")
+    (day,) = source.days
+    assert (source.export_body(day, time_in_ms=time_in_ms) is not None) is served_as_kept
+
+
+def test_lines_are_kept_compact(tmp_path: Path) -> None:
+    path = tmp_path / "e.ndjson"
+    path.write_bytes(
+        b'{ "event" : "A", "properties" : { "time" : 1717200000, "c" : "\\u00e9" } }\n'
+    )
+    body = Dataset.from_files(path).export_lines(dt.date(2024, 6, 1), time_in_ms=False)
+    assert body == '{"event":"A","properties":{"time":1717200000,"c":"é"}}\n'.encode()

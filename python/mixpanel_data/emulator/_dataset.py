@@ -121,6 +121,7 @@ class Dataset:
         cohorts: Callable[[ActivitySummary, list[dict[str, Any]]], list[SavedCohort]],
         bookmarks: Callable[[ActivitySummary], list[Bookmark]] | list[Bookmark],
         cache_events: int,
+        export_body: Callable[[dt.date, bool], bytes | None] | None = None,
     ) -> None:
         self.config = config
         self.project_id = project_id
@@ -131,6 +132,7 @@ class Dataset:
         self._day_set = frozenset(days)
         self._load_day = load_day
         self._to_utc = to_utc
+        self._export_body = export_body
         self._make_profiles = profiles
         self._make_cohorts = cohorts
         self._bookmarks = bookmarks
@@ -244,6 +246,8 @@ class Dataset:
             cohorts=lambda summary, _profiles: replay_cohorts(summary, project_id),
             bookmarks=replay_bookmarks,
             cache_events=cache_events,
+            # The kept bytes of a replayed day are its export body: no decoding needed.
+            export_body=lambda day, time_in_ms: source.export_body(day, time_in_ms=time_in_ms),
         )
 
     # -- events ----------------------------------------------------------------------------
@@ -266,6 +270,10 @@ class Dataset:
         ``time`` is whole seconds unless ``time_in_ms``; each line ends with ``\\n``; a day
         without data gives ``b""``.
         """
+        if self._export_body is not None and day in self._day_set:
+            body = self._export_body(day, time_in_ms)
+            if body is not None:
+                return body
         return render_export_lines(self.events_for_day(day), time_in_ms=time_in_ms)
 
     def iter_days(self) -> Iterator[tuple[dt.date, list[dict[str, Any]]]]:

@@ -3,12 +3,19 @@
 The export lines are grouped by day and kept as raw bytes (about a third of the memory of
 decoded dicts); a day is decoded when it is asked for. ``time`` is normalised to
 milliseconds, whichever unit the file holds.
+
+Each line is kept in its compact form (what ``orjson`` renders for it, which is how the
+export endpoint renders every event), so a day's kept bytes are already the export body in
+the file's time unit and can be served without decoding (:meth:`ReplaySource.export_body`).
+The other unit is one in-place substitution of the ``time`` value per line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+from array import array
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +34,13 @@ TimeUnit = Literal["auto", "s", "ms"]
 # Epoch values below this are seconds (a millisecond value this small would be in 1973).
 _MS_THRESHOLD = 100_000_000_000
 _GZIP_MAGIC = b"\x1f\x8b"
+# Per-line facts that decide whether a day's kept bytes can be served as they are.
+_INT_TIME = 1  # ``time`` is an integer (a float is rounded when decoded, so it is rendered)
+_ONLY_EVENT_PROPERTIES = 2  # top-level keys are exactly event, properties (in that order)
+_ONE_TIME_TOKEN = 4  # ``"time":<value>`` occurs once in the line: it can be substituted
+_ALL_FLAGS = _INT_TIME | _ONLY_EVENT_PROPERTIES | _ONE_TIME_TOKEN
+# Larger integers are left to the decoding path (they would not fit the times array).
+_INT_TIME_LIMIT = 2**62
 
 
 def _open(path: Path) -> Iterator[bytes]:
@@ -52,6 +66,39 @@ def _bad_line(path: Path, lineno: int, what: str) -> ValidationError:
     )
 
 
+@dataclass(frozen=True)
+class _Day:
+    """One day of a replay: its compact lines (each ending in ``\\n``) and what they allow."""
+
+    body: bytes
+    count: int
+    # The file's ``time`` of each line, when every one is an integer (else empty).
+    times: array[int]
+    flags: int
+
+
+class _Lines:
+    """What reading the files collects, line by line, before days are known."""
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.times: list[int | float] = []
+        self.flags = bytearray()
+
+
+def _line_flags(line: bytes, obj: dict[str, Any], time: int | float) -> int:
+    flags = 0
+    if isinstance(time, int) and -_INT_TIME_LIMIT < time < _INT_TIME_LIMIT:
+        flags |= _INT_TIME
+        # Inside a JSON string a quote is escaped, so the token can only repeat as another
+        # key named ``time`` (nested) or a key ending in an escaped quote plus ``time``.
+        if line.count(b'"time":%d' % time) == 1:
+            flags |= _ONE_TIME_TOKEN
+    if len(obj) == 2 and next(iter(obj)) == "event":
+        flags |= _ONLY_EVENT_PROPERTIES
+    return flags
+
+
 class ReplaySource:
     """The events and profiles of a real export, served day by day."""
 
@@ -65,25 +112,17 @@ class ReplaySource:
     ) -> None:
         self._zone = zone
         paths = tuple(events)
-        lines: list[bytes] = []
-        times: list[int | float] = []
+        read = _Lines()
         for path in paths:
-            self._read_events(path, lines, times)
-        self._factor = self._unit_factor(times, time_unit, paths)
-        by_day: dict[int, list[bytes]] = {}
-        factor = self._factor
-        for line, time in zip(lines, times, strict=True):
-            by_day.setdefault(int(time * factor) // DAY_MS, []).append(line)
-        self._blobs = {
-            EPOCH.date() + dt.timedelta(days=d): b"\n".join(day_lines)
-            for d, day_lines in sorted(by_day.items())
-        }
-        self._counts = {day: len(by_day[(day - EPOCH.date()).days]) for day in self._blobs}
-        self.days: tuple[dt.date, ...] = tuple(self._blobs)
+            self._read_events(path, read)
+        self._factor = self._unit_factor(read.times, time_unit, paths)
+        self._days = self._group(read, self._factor)
+        self.days: tuple[dt.date, ...] = tuple(self._days)
         self.profiles: list[dict[str, Any]] = read_profiles(profiles) if profiles else []
 
     @staticmethod
-    def _read_events(path: Path, lines: list[bytes], times: list[int | float]) -> None:
+    def _read_events(path: Path, read: _Lines) -> None:
+        dumps = orjson.dumps
         for lineno, raw in enumerate(_open(path), start=1):
             line = raw.strip()
             if not line:
@@ -100,8 +139,34 @@ class ReplaySource:
             time = props.get("time")
             if not isinstance(time, int | float) or isinstance(time, bool):
                 raise _bad_line(path, lineno, 'no numeric "properties.time"')
-            lines.append(line)
-            times.append(time)
+            # Keep the compact rendering (spaces, escapes and number spellings normalised):
+            # decoding it gives the same event, and it is what the export endpoint sends.
+            compact = dumps(obj)
+            if compact != line:
+                line = compact
+            read.lines.append(line)
+            read.times.append(time)
+            read.flags.append(_line_flags(line, obj, time))
+
+    @staticmethod
+    def _group(read: _Lines, factor: int) -> dict[dt.date, _Day]:
+        by_day: dict[int, list[int]] = {}
+        for index, time in enumerate(read.times):
+            by_day.setdefault(int(time * factor) // DAY_MS, []).append(index)
+        days: dict[dt.date, _Day] = {}
+        lines, times, flags = read.lines, read.times, read.flags
+        for number, indices in sorted(by_day.items()):
+            day_flags = _ALL_FLAGS
+            for index in indices:
+                day_flags &= flags[index]
+            day_times: array[int] = array("q")
+            if day_flags & _INT_TIME:
+                day_times = array("q", [int(times[index]) for index in indices])
+            body = b"\n".join([lines[index] for index in indices]) + b"\n"
+            days[EPOCH.date() + dt.timedelta(days=number)] = _Day(
+                body=body, count=len(indices), times=day_times, flags=day_flags
+            )
+        return days
 
     @staticmethod
     def _unit_factor(times: list[int | float], unit: TimeUnit, paths: tuple[Path, ...]) -> int:
@@ -124,14 +189,16 @@ class ReplaySource:
 
     def event_count(self, day: dt.date) -> int:
         """The number of events on ``day`` (no decoding)."""
-        return self._counts.get(day, 0)
+        found = self._days.get(day)
+        return found.count if found is not None else 0
 
     def load_day(self, day: dt.date) -> list[dict[str, Any]]:
         """Decode the events of ``day``, with ``time`` in milliseconds."""
-        blob = self._blobs.get(day)
-        if blob is None:
+        found = self._days.get(day)
+        if found is None:
             return []
-        events = [orjson.loads(line) for line in blob.split(b"\n")]
+        loads = orjson.loads
+        events = [loads(line) for line in found.body.split(b"\n")[:-1]]
         factor = self._factor
         for event in events:
             props = event["properties"]
@@ -139,6 +206,41 @@ class ReplaySource:
             if factor != 1 or not isinstance(time, int):
                 props["time"] = round(time * factor)
         return events
+
+    def export_body(self, day: dt.date, *, time_in_ms: bool) -> bytes | None:
+        """The export body of ``day`` straight from the kept bytes, or ``None``.
+
+        The same bytes as rendering :meth:`load_day`'s events (Mixpanel docs,
+        raw-event-export: ``time`` in whole seconds unless ``time_in_ms=true``, one object
+        per line, each ending in ``\\n``). ``None`` when a line of the day needs decoding to
+        get there: a fractional ``time``, or seconds asked for lines with more top-level keys
+        than ``event`` and ``properties`` (the seconds rendering keeps only those two), or a
+        ``time`` value that cannot be substituted unambiguously.
+        """
+        found = self._days.get(day)
+        if found is None:
+            return b""
+        flags = found.flags
+        if not flags & _INT_TIME or (not time_in_ms and not flags & _ONLY_EVENT_PROPERTIES):
+            return None
+        if time_in_ms == (self._factor == 1):
+            return found.body
+        if not flags & _ONE_TIME_TOKEN:
+            return None
+        lines = found.body.split(b"\n")
+        lines.pop()  # the empty piece after the last newline
+        if time_in_ms:
+            out = [
+                line.replace(b'"time":%d' % t, b'"time":%d' % (t * 1000), 1)
+                for line, t in zip(lines, found.times, strict=True)
+            ]
+        else:
+            out = [
+                line.replace(b'"time":%d' % t, b'"time":%d' % (t // 1000), 1)
+                for line, t in zip(lines, found.times, strict=True)
+            ]
+        out.append(b"")
+        return b"\n".join(out)
 
     def to_utc(self, day: dt.date) -> Callable[[int], int]:
         """A function from a stored ``time`` on ``day`` to true UTC ms."""
