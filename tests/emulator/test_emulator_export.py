@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import zlib
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,9 @@ from mixpanel_data.emulator import (
     Dataset,
     DatasetConfig,
     Emulator,
+    _body,
+    _endpoints_export,
+    serve,
 )
 
 AUTH = (DEMO_USERNAME, DEMO_SECRET)
@@ -218,3 +222,101 @@ def test_legacy_time_zone_projects_export_local_days(legacy):
         assert {s.date() for s in stamps} == {dt.date(2024, 3, 2)}
         local_days = {s.astimezone(ZoneInfo(zone)).date() for s in stamps}
         assert dt.date(2024, 3, 1) in local_days
+
+
+def test_limit_without_filters_runs_across_days(client, small_dataset):
+    first = small_dataset.export_lines(dt.date(2024, 3, 1), time_in_ms=False)
+    whole = export(client).content.splitlines(keepends=True)
+    count = first.count(b"\n") + 3
+    body = export(client, limit=count).content
+    assert body == b"".join(whole[:count])
+    assert export(client, limit=len(whole) + 10).content == b"".join(whole)
+
+
+def test_a_day_asked_again_gives_the_same_bytes(client):
+    params = {"from_date": "2024-03-02", "to_date": "2024-03-03", "time_in_ms": "true"}
+    assert export(client, **params).content == export(client, **params).content
+    seconds = lines(export(client, from_date="2024-03-02", to_date="2024-03-03"))
+    millis = lines(export(client, **params))
+    assert [r["properties"]["time"] // 1000 for r in millis] == [
+        r["properties"]["time"] for r in seconds
+    ]
+
+
+@pytest.fixture(scope="module")
+def big_day() -> Emulator:
+    """One synthetic day of about 1 MB: its export body is several 256 KB pieces."""
+    config = DatasetConfig(seed=5, start=dt.date(2024, 3, 1), days=1, events_per_day=3000, users=60)
+    return Emulator(Dataset.generate(config))
+
+
+def raw_gzip_pieces(emulator: Emulator) -> list[bytes]:
+    params = {"project_id": DEMO_PROJECT_ID, "from_date": "2024-03-01", "to_date": "2024-03-01"}
+    with (
+        httpx.Client(transport=emulator.transport(), base_url=emulator.base_url, auth=AUTH) as c,
+        c.stream("GET", "/api/2.0/export", params=params) as response,
+    ):
+        assert response.headers["content-encoding"] == "gzip"
+        return list(response.iter_raw())
+
+
+def test_gzip_body_of_many_pieces_decodes_piece_by_piece(big_day):
+    plain = big_day.dataset.export_lines(dt.date(2024, 3, 1), time_in_ms=False)
+    assert len(plain) > 3 * 256 * 1024
+    pieces = raw_gzip_pieces(big_day)
+    assert len(pieces) >= 4
+    # One gzip stream (the CRC and length trailer are checked here)...
+    assert gzip.decompress(b"".join(pieces)) == plain
+    # ...and each piece ends on a sync flush: as soon as it arrives, all of its 256 KB of
+    # the body come out of the decoder.
+    inflate = zlib.decompressobj(31)
+    sizes = [len(inflate.decompress(piece)) for piece in pieces]
+    assert inflate.eof
+    step = 256 * 1024
+    assert [size for size in sizes if size] == [
+        min(step, len(plain) - start) for start in range(0, len(plain), step)
+    ]
+
+
+def test_gzip_bytes_do_not_depend_on_the_compression_threads(big_day, monkeypatch):
+    parallel = raw_gzip_pieces(big_day)
+    monkeypatch.setattr(_body, "_THREADS", 1)
+    assert raw_gzip_pieces(big_day) == parallel
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("time_in_ms", [True, False])
+def test_replayed_file_over_a_socket_is_served_as_exported(tmp_path, time_in_ms):
+    source = Dataset.generate(
+        DatasetConfig(seed=9, start=dt.date(2024, 3, 1), days=2, events_per_day=400, users=30)
+    )
+    path = tmp_path / "export.ndjson"
+    path.write_bytes(b"".join(source.export_lines(d, time_in_ms=True) for d in source.days))
+    emulator = Emulator(Dataset.from_files(path))
+    params = {"project_id": DEMO_PROJECT_ID, "from_date": "2024-03-01", "to_date": "2024-03-02"}
+    if time_in_ms:
+        params["time_in_ms"] = "true"
+    expected = b"".join(source.export_lines(d, time_in_ms=time_in_ms) for d in source.days)
+    try:
+        with serve(emulator) as server, httpx.Client(base_url=server.url, auth=AUTH) as c:
+            response = c.get("/api/2.0/export", params=params)
+            assert response.headers["content-encoding"] == "gzip"
+            assert response.content == expected
+            limited = c.get("/api/2.0/export", params={**params, "limit": "450"}).content
+            assert limited == b"".join(expected.splitlines(keepends=True)[:450])
+    finally:
+        emulator.close()
+
+
+def test_whole_day_cache_is_bounded_by_size():
+    cache = _endpoints_export._DayBodies(10)
+    day = dt.date(2024, 3, 1)
+    cache.put((day, False), b"12345")
+    cache.put((day, True), b"6789")
+    assert cache.get((day, False)) == b"12345"  # now the most recent
+    cache.put((day + dt.timedelta(days=1), False), b"abcd")  # over 10 bytes: drop the oldest
+    assert cache.get((day, True)) is None
+    assert cache.get((day, False)) == b"12345"
+    cache.put((day + dt.timedelta(days=2), False), b"x" * 11)  # bigger than the whole cache
+    assert cache.get((day + dt.timedelta(days=2), False)) is None
+    assert cache.get((day + dt.timedelta(days=1), False)) == b"abcd"

@@ -6,11 +6,23 @@ before the first byte, and where the connection should drop. A connection drop s
 :class:`ConnectionDrop` raised by the chunk iterator at the point of the drop (or by
 :attr:`Delivery.drop_before_headers`); the server turns it into a real reset or close of the
 socket, the in-process transport into the httpx exception a client would see.
+
+A streamed body is gzip-compressed piece by piece at level 1, the pieces compressed in
+parallel on a small thread pool (zlib drops the GIL while it works): each piece is a raw
+deflate run of its own, ended by a sync flush, so the concatenation is one ordinary gzip
+stream, decodable piece by piece as it arrives, and the bytes do not depend on the number
+of threads. (Priming each piece with the previous 32 KB of input gains about 1% on a
+256 KB export piece: not worth it.)
 """
 
 from __future__ import annotations
 
+import os
+import struct
+import threading
 import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +42,17 @@ __all__ = [
 # Mixpanel docs (raw-event-export): with Accept-Encoding: gzip, a body over 1400 bytes is
 # gzip-compressed and marked Content-Encoding: gzip; smaller bodies go out plain.
 GZIP_MIN_BYTES = 1400
+# Level 1: on export NDJSON it is several times faster than the default level 6, for a body
+# about 40% larger; any level is a valid gzip body for the client.
+_LEVEL = 1
+_MEM_LEVEL = 8
+# magic, deflate, no flags, mtime 0, "fastest" extra flags, OS unix: what zlib writes itself.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03"
+# An empty final block (fixed Huffman codes): ends the deflate stream after a sync flush.
+_FINAL_BLOCK = b"\x03\x00"
+_THREADS = min(4, os.cpu_count() or 1)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 DropKind = Literal["reset", "disconnect"]
 
@@ -92,17 +115,49 @@ def _peek(chunks: Iterator[bytes], limit: int) -> tuple[list[bytes], int, bool]:
     return head, size, True
 
 
+def _deflate_piece(piece: bytes) -> bytes:
+    """Raw-deflate ``piece`` as a self-contained run of blocks (not the last of the stream)."""
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, _MEM_LEVEL)
+    # The sync flush ends the piece on a byte boundary (and makes it decodable on arrival).
+    return compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _compress_pool() -> ThreadPoolExecutor:
+    global _pool  # one pool for the process, made when first needed
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="mixpanel-emulator-gzip")
+        return _pool
+
+
 def _gzip_stream(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
-    # A sync flush after every input chunk makes each produced piece (one day of an export)
-    # decodable as soon as it arrives, as a streaming server would send it.
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
-    for chunk in _chain(head, rest):
-        out = compressor.compress(chunk) + compressor.flush(zlib.Z_SYNC_FLUSH)
-        if out:
-            yield out
-    tail = compressor.flush()
-    if tail:
-        yield tail
+    """Gzip the chunks one piece per chunk, a few pieces compressing ahead in parallel."""
+    pool = _compress_pool() if _THREADS > 1 else None
+    ahead = 2 * _THREADS
+    pending: deque[Future[bytes]] = deque()
+    crc = 0
+    size = 0
+    prefix = _GZIP_HEADER
+    try:
+        for chunk in _chain(head, rest):
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            if pool is not None:
+                pending.append(pool.submit(_deflate_piece, chunk))
+            else:  # one CPU: a pool would only add hand-offs
+                done: Future[bytes] = Future()
+                done.set_result(_deflate_piece(chunk))
+                pending.append(done)
+            if len(pending) >= ahead:
+                yield prefix + pending.popleft().result()
+                prefix = b""
+        while pending:
+            yield prefix + pending.popleft().result()
+            prefix = b""
+        yield prefix + _FINAL_BLOCK + struct.pack("<II", crc, size & 0xFFFFFFFF)
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _chain(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -157,7 +212,7 @@ def deliver(reply: Reply, *, accept_gzip: bool, faults: WireFaults | None = None
     if ended:
         payload = b"".join(head)
         if compress:
-            payload = zlib.compress(payload, 6, wbits=31)
+            payload = zlib.compress(payload, _LEVEL, wbits=31)
         content_length = len(payload)
         body = iter([payload]) if payload else iter([])
     else:
