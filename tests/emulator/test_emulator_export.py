@@ -23,6 +23,7 @@ from mixpanel_data.emulator import (
     _endpoints_export,
     serve,
 )
+from mixpanel_data.emulator._wire import Reply
 
 AUTH = (DEMO_USERNAME, DEMO_SECRET)
 
@@ -320,3 +321,23 @@ def test_whole_day_cache_is_bounded_by_size():
     cache.put((day + dt.timedelta(days=2), False), b"x" * 11)  # bigger than the whole cache
     assert cache.get((day + dt.timedelta(days=2), False)) is None
     assert cache.get((day + dt.timedelta(days=1), False)) == b"abcd"
+
+
+def test_a_ready_gzip_piece_is_not_held_back_by_a_slow_source():
+    asked = []
+
+    def days():
+        for n in range(3):
+            asked.append(n)
+            yield (b'{"event":"A","properties":{"time":%d}}\n' % n) * 60
+
+    delivery = _body.deliver(Reply(status=200, body=days()), accept_gzip=True)
+    inflate = zlib.decompressobj(31)
+    first = inflate.decompress(next(delivery.chunks))
+    # The first day is on the wire before the second one is asked for.
+    assert asked == [0]
+    assert first == b'{"event":"A","properties":{"time":0}}\n' * 60
+    rest = b"".join(inflate.decompress(chunk) for chunk in delivery.chunks)
+    assert inflate.eof
+    assert rest.count(b"\n") == 120
+    delivery.close()

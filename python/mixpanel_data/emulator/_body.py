@@ -51,6 +51,7 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03"
 # An empty final block (fixed Huffman codes): ends the deflate stream after a sync flush.
 _FINAL_BLOCK = b"\x03\x00"
 _THREADS = min(4, os.cpu_count() or 1)
+_INLINE_MAX = 64 * 1024  # smaller pieces are compressed on the sending thread
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -131,7 +132,12 @@ def _compress_pool() -> ThreadPoolExecutor:
 
 
 def _gzip_stream(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
-    """Gzip the chunks one piece per chunk, a few pieces compressing ahead in parallel."""
+    """Gzip the chunks one piece per chunk, a few pieces compressing ahead in parallel.
+
+    A piece goes out as soon as it and those before it are compressed (a slow source, such
+    as a filtered export decoding its next day, does not hold back what is ready), and at
+    most a few pieces are in flight.
+    """
     pool = _compress_pool() if _THREADS > 1 else None
     ahead = 2 * _THREADS
     pending: deque[Future[bytes]] = deque()
@@ -142,13 +148,14 @@ def _gzip_stream(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
         for chunk in _chain(head, rest):
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
-            if pool is not None:
-                pending.append(pool.submit(_deflate_piece, chunk))
-            else:  # one CPU: a pool would only add hand-offs
+            if pool is None or (not pending and len(chunk) < _INLINE_MAX):
+                # Small, with nothing ahead of it: a hand-off would only delay it.
                 done: Future[bytes] = Future()
                 done.set_result(_deflate_piece(chunk))
                 pending.append(done)
-            if len(pending) >= ahead:
+            else:
+                pending.append(pool.submit(_deflate_piece, chunk))
+            while pending and (len(pending) >= ahead or pending[0].done()):
                 yield prefix + pending.popleft().result()
                 prefix = b""
         while pending:
