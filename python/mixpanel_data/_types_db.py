@@ -126,12 +126,17 @@ class TableList(Result, frozen=True, kw_only=True, dict=True):
 
 
 class ColumnInfo(Record, frozen=True, kw_only=True, dict=True):
-    """One column of a table: its name, DuckDB type and whether it may hold NULL."""
+    """One column of a table: its name, DuckDB type and whether it may hold NULL.
+
+    ``property`` is the Mixpanel property a flattened column holds (``event`` for the column
+    ``prop_event``, ``Plan`` for ``Plan_2``); ``None`` for the other columns.
+    """
 
     name: str
     type: str
     nullable: bool
     primary_key: bool = False
+    property: str | None = None
 
 
 class TableSchema(Result, frozen=True, kw_only=True, dict=True):
@@ -167,6 +172,7 @@ class TableSchema(Result, frozen=True, kw_only=True, dict=True):
                 "type": polars.String,
                 "nullable": polars.Boolean,
                 "primary_key": polars.Boolean,
+                "property": polars.String,
             },
         )
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
+import polars as pl
 import pytest
 
 from mixpanel_data.api import MixpanelClient, RateLimits
@@ -190,6 +191,11 @@ def test_odd_and_colliding_names(fetched):
     assert held["score"] == "score"
     assert held["Plan"].lower() != held["plan"].lower()
     assert held["item.sku"] == "item.sku"
+    # The public schema says which property each column holds (and None for ours).
+    schema = ws.table_schema("events")
+    assert {c.property: c.name for c in schema if c.property is not None} == held
+    assert schema["event"].property is None
+    assert schema.pl.filter(pl.col("name") == "prop_event")["property"].to_list() == ["event"]
     # Each column is null exactly where its key is absent or null.
     for key, column in held.items():
         pointer = "/" + key.replace("~", "~0").replace("/", "~1")

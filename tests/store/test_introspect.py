@@ -86,7 +86,8 @@ def test_table_schema(ws: Workspace) -> None:
         schema["properties"].nullable,
         schema["properties"].primary_key,
     ) == ("JSON", True, False)
-    assert schema.pl.columns == ["name", "type", "nullable", "primary_key"]
+    assert schema.pl.columns == ["name", "type", "nullable", "primary_key", "property"]
+    assert schema["distinct_id"].property is None
 
 
 def test_table_schema_is_case_insensitive(ws: Workspace) -> None:

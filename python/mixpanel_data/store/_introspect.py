@@ -27,6 +27,7 @@ from mixpanel_data._types_db import (
 )
 from mixpanel_data.exceptions import TableNotFoundError, ValidationError
 from mixpanel_data.store._sql import quote_ident
+from mixpanel_data.store._writer_columns import property_of_comment
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -220,10 +221,24 @@ def table_schema(db: Database, name: str) -> TableSchema:
         [table],
     ):
         keys.update(names)
+    properties = {
+        str(column): property_of_comment(comment)
+        for column, comment in db.fetchall(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE "
+            "database_name = current_database() AND schema_name = 'main' AND table_name = ?",
+            [table],
+        )
+    }
     return TableSchema(
         table=table,
         columns=[
-            ColumnInfo(name=n, type=t, nullable=nullable, primary_key=n in keys)
+            ColumnInfo(
+                name=n,
+                type=t,
+                nullable=nullable,
+                primary_key=n in keys,
+                property=properties.get(n),
+            )
             for n, t, nullable in _columns(db, table)
         ],
     )

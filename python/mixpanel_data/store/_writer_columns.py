@@ -36,7 +36,13 @@ from mixpanel_data.ingest._types import ColumnType
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["COMMENT_KEY", "TableColumns", "catalog_name", "column_type_of"]
+__all__ = [
+    "COMMENT_KEY",
+    "TableColumns",
+    "catalog_name",
+    "column_type_of",
+    "property_of_comment",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +112,7 @@ class TableColumns:
         columns = cls(table=table, top_level=top_level, max_columns=max_columns)
         for name, data_type, comment in rows:
             columns.taken.add(name.lower())
-            key = _comment_key(comment)
+            key = property_of_comment(comment)
             column_type = column_type_of(data_type)
             if key is not None and column_type is not None:
                 columns.by_key[key] = name
@@ -165,7 +171,8 @@ class TableColumns:
         return name
 
 
-def _comment_key(comment: object) -> str | None:
+def property_of_comment(comment: object) -> str | None:
+    """The property a column holds, from its comment; ``None`` for other columns."""
     if not isinstance(comment, str) or COMMENT_KEY not in comment:
         return None
     try:
