@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import pytest
 
 from mixpanel_data.exceptions import APIDecodeError, ValidationError
 from mixpanel_data.ingest import EVENT_COLUMNS, EventBatch, EventDecoder, Kind
+from mixpanel_data.ingest._flatten import SCRATCH_PREFIX, sweep_scratch_dirs
 
 LineMaker = Callable[..., bytes]
 
@@ -358,3 +362,31 @@ def test_close_removes_the_scratch_folder() -> None:
     assert folder.is_dir()
     decoder.close()
     assert not folder.exists()
+
+
+def test_scratch_folders_of_dead_processes_are_swept(tmp_path: Path) -> None:
+    # A fetch killed with SIGKILL cannot remove its scratch folder (its last block, up to
+    # 16 MB); the next decoder sweeps folders whose process is gone.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f"{SCRATCH_PREFIX}{dead_pid}-abc123"
+    (stale / "spill").mkdir(parents=True)
+    (stale / "block.ndjson").write_bytes(b"{}\n")
+    alive = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-def456"
+    alive.mkdir()
+    unrelated = tmp_path / f"{SCRATCH_PREFIX}bench"
+    unrelated.mkdir()
+    assert sweep_scratch_dirs(str(tmp_path)) == [str(stale)]
+    assert not stale.exists()
+    assert alive.is_dir()
+    assert unrelated.is_dir()
+
+
+def test_scratch_folder_names_its_process() -> None:
+    with EventDecoder(time_in_ms=False) as decoder:
+        assert Path(decoder._dir).name.startswith(f"{SCRATCH_PREFIX}{os.getpid()}-")

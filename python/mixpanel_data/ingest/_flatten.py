@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import logging
+import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Self
 import duckdb
 import orjson
 
+from mixpanel_data._process import pid_alive
 from mixpanel_data.ingest._batch import EventBatch, PropertyColumn
 from mixpanel_data.ingest._decode_sql import (
     DRIFT_MARKER,
@@ -44,7 +48,13 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-__all__ = ["MAX_PROPERTY_COLUMNS", "FlatteningDecoder"]
+__all__ = [
+    "MAX_PROPERTY_COLUMNS",
+    "SCRATCH_PREFIX",
+    "FlatteningDecoder",
+    "make_scratch_dir",
+    "sweep_scratch_dirs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +69,47 @@ make a 1M-event insert take ~90 s. Keys past the limit stay JSON-only (in ``prop
 
 DECODER_MEMORY_LIMIT = "512MB"
 """Memory cap of a decoder's scratch DuckDB (a 50k-line block needs ~200 MB; more spills)."""
+
+
+SCRATCH_PREFIX = "mp-ingest-"
+"""Prefix of a decoder's scratch folder in the system temp folder: ``mp-ingest-<pid>-<random>``."""
+_SCRATCH_NAME = re.compile(rf"{SCRATCH_PREFIX}(\d+)-")
+
+
+def make_scratch_dir() -> str:
+    """Create a decoder's scratch folder, first removing those of processes that have died.
+
+    A decoder removes its folder when it is closed or collected, or at exit; a process killed
+    with SIGKILL cannot, and its last block (up to ``BATCH_BYTES``) would stay in the temp
+    folder for good. The folder's name records its process, so the next decoder of any
+    process clears what dead ones left (once per process).
+    """
+    _sweep_once()
+    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+
+
+@functools.cache
+def _sweep_once() -> None:
+    sweep_scratch_dirs()
+
+
+def sweep_scratch_dirs(root: str | None = None) -> list[str]:
+    """Remove the scratch folders of processes no longer running; return their paths."""
+    folder = Path(root or tempfile.gettempdir())
+    removed: list[str] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _SCRATCH_NAME.match(entry.name)
+        if match is None or pid_alive(int(match.group(1))) or not entry.is_dir():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(str(entry))
+    if removed:
+        log.debug("removed %d scratch folder(s) left by dead processes", len(removed))
+    return removed
 
 
 class _RetryError(Exception):
@@ -83,7 +134,7 @@ class FlatteningDecoder(abc.ABC):
     ):
         if max_columns < 0:
             raise ValueError("max_columns must be >= 0")
-        self._dir = tempfile.mkdtemp(prefix="mp-ingest-")
+        self._dir = make_scratch_dir()
         self._path = str(Path(self._dir) / "block.ndjson")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         config: dict[str, str | bool | int | float | list[str]] = {

@@ -14,7 +14,6 @@ database removes all three.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import re
@@ -22,6 +21,7 @@ import secrets
 import shutil
 from typing import TYPE_CHECKING
 
+from mixpanel_data._process import pid_alive
 from mixpanel_data.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -176,21 +176,6 @@ def pid_of_ephemeral(path: Path) -> int | None:
             name = name[: -len(suffix)]
     match = _EPHEMERAL.match(name)
     return int(match.group(1)) if match else None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this PID exists (signal 0 probes without signalling)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, it just belongs to someone else
-    except OSError as exc:
-        return exc.errno != errno.ESRCH
-    return True
 
 
 @contextlib.contextmanager
