@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import msgspec
 
 from mixpanel_data._fetch_plan import (
+    LATE_DAYS,
     describe_budget,
     estimate_seconds,
     event_filters,
@@ -60,6 +61,7 @@ DEFAULT_WORKERS = 4
 DEFAULT_ATTEMPTS = 4
 """Tries per day (the first one included) when a body is incomplete or retries ran out."""
 MAX_WORKERS = 32
+MAX_LATE_DAYS = 366
 QUEUE_DEPTH = 1
 """Decoded batches a worker may hold ahead of the writer."""
 DECODE_SLOTS = max(1, (os.cpu_count() or 2) // 2)
@@ -133,9 +135,15 @@ class EventsFetchSpec(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = DEFAULT_WORKERS
     attempts: int = DEFAULT_ATTEMPTS
     time_in_ms: bool = True
+    late_days: int = LATE_DAYS
 
     def __post_init__(self) -> None:
         check_export_filters(self.events, self.where, self.limit)
+        if not 0 <= self.late_days <= MAX_LATE_DAYS:
+            raise ValidationError(
+                f"late_days must be from 0 to {MAX_LATE_DAYS}, got {self.late_days}",
+                hint="Mixpanel accepts events up to 5 days late; 0 trusts any finished day",
+            )
         check_table_name(self.table)
         if not 1 <= self.workers <= MAX_WORKERS:
             raise ValidationError(
@@ -227,6 +235,7 @@ def plan_events(
         completed={} if spec.mode == "replace" else completed,
         zone=zone,
         single_chunk=spec.limit is not None,
+        late_days=spec.late_days,
     )
     budget = client.limits.export
     workers = _effective_workers(spec, budget.concurrent, len(plan.chunks))
@@ -314,6 +323,7 @@ def fetch_events(
         completed=completed,
         zone=zone,
         single_chunk=spec.limit is not None,
+        late_days=spec.late_days,
     )
     tracker = ProgressTracker("events", spec.table, len(plan.to_fetch), on_progress, clock=clock)
     tracker.stage("started")

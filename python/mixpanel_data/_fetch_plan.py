@@ -8,7 +8,10 @@ than today.
 A day an earlier fetch completed with the same filters (or with no filter at all, which
 covers any filtered fetch of that day) is skipped, so re-running an interrupted fetch
 downloads only what is missing. A day whose completed fetch started before the day was
-over holds only part of it: it is fetched again.
+over holds only part of it: it is fetched again. So is a day fetched less than ``late_days``
+after its end (:data:`LATE_DAYS` by default): mobile SDKs queue events offline and Mixpanel
+accepts them up to 5 days late (Mixpanel docs, import-events: ``/track`` takes events up to
+5 days old), so such a day may still grow. Re-fetching it is safe: rows are deduplicated.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from mixpanel_data.api import RateBudget
 
 __all__ = [
+    "LATE_DAYS",
     "DayPlan",
     "day_end_utc",
     "describe_budget",
@@ -36,6 +40,9 @@ __all__ = [
     "export_zone",
     "plan_days",
 ]
+
+LATE_DAYS = 5
+"""Days after its end during which a fetched day is fetched again (late events may arrive)."""
 
 
 def export_zone(credentials: Credentials) -> ZoneInfo:
@@ -119,6 +126,7 @@ def plan_days(
     completed: Mapping[dt.date, dt.datetime | None] | Iterable[dt.date] = (),
     zone: ZoneInfo | None = None,
     single_chunk: bool = False,
+    late_days: int = LATE_DAYS,
 ) -> DayPlan:
     """Split a range into the chunks to fetch.
 
@@ -135,6 +143,10 @@ def plan_days(
         The export zone (to know when a day is over); UTC by default.
     single_chunk
         One request for the whole range (a ``limit`` applies to a request, not a day).
+    late_days
+        A day counts as complete only if it was fetched at least this many days after it
+        ended (late events may still arrive before); ``0`` trusts any fetch made after
+        the day was over.
 
     Raises
     ------
@@ -153,7 +165,7 @@ def plan_days(
         )
     zone = zone or ZoneInfo("UTC")
     days = [from_date + dt.timedelta(days=i) for i in range((to_date - from_date).days + 1)]
-    done = _complete_days(completed, zone)
+    done = _complete_days(completed, zone, dt.timedelta(days=late_days))
     if single_chunk:
         whole = Chunk(from_date, to_date)
         if all(day in done for day in days):
@@ -165,13 +177,15 @@ def plan_days(
 
 
 def _complete_days(
-    completed: Mapping[dt.date, dt.datetime | None] | Iterable[dt.date], zone: ZoneInfo
+    completed: Mapping[dt.date, dt.datetime | None] | Iterable[dt.date],
+    zone: ZoneInfo,
+    settle: dt.timedelta,
 ) -> set[dt.date]:
     if not hasattr(completed, "items"):
         return set(completed)
     done: set[dt.date] = set()
     for day, fetched_at in completed.items():
-        if fetched_at is None or fetched_at >= day_end_utc(day, zone):
+        if fetched_at is None or fetched_at >= day_end_utc(day, zone) + settle:
             done.add(day)
     return done
 

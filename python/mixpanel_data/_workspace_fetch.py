@@ -8,7 +8,7 @@ and database; this mixin only turns keyword arguments into a validated spec.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mixpanel_data._fetch_events import (
     DEFAULT_ATTEMPTS,
@@ -17,6 +17,7 @@ from mixpanel_data._fetch_events import (
     fetch_events,
     plan_events,
 )
+from mixpanel_data._fetch_plan import LATE_DAYS
 from mixpanel_data._fetch_store import EventsStore, UsersStore, list_events
 from mixpanel_data._fetch_users import DEFAULT_PARALLEL, UsersFetchSpec, fetch_users, plan_users
 from mixpanel_data._workspace_core import WorkspaceCore
@@ -54,25 +55,16 @@ class _FetchMixin(WorkspaceCore):
         to_date: dt.date | None,
         *,
         events: Sequence[str] | str | None,
-        where: str | None,
-        limit: int | None,
-        table: str,
         replace: bool,
-        workers: int,
-        attempts: int,
-        time_in_ms: bool,
+        **options: Any,
     ) -> EventsFetchSpec:
+        """The validated spec; ``options`` are :class:`EventsFetchSpec` fields as given."""
         return EventsFetchSpec(
             from_date=_as_date("from_date", from_date),
             to_date=_as_date("to_date", to_date) if to_date is not None else None,
             events=_tuple(events),
-            where=where,
-            limit=limit,
-            table=table,
             mode="replace" if replace else "append",
-            workers=workers,
-            attempts=attempts,
-            time_in_ms=time_in_ms,
+            **options,
         )
 
     def fetch_events(
@@ -88,6 +80,7 @@ class _FetchMixin(WorkspaceCore):
         workers: int = DEFAULT_WORKERS,
         attempts: int = DEFAULT_ATTEMPTS,
         time_in_ms: bool = True,
+        late_days: int = LATE_DAYS,
         on_progress: Callable[[FetchProgress], None] | None = None,
     ) -> FetchResult:
         """Fetch raw events from Mixpanel's export into a local table, one day at a time.
@@ -123,6 +116,10 @@ class _FetchMixin(WorkspaceCore):
         time_in_ms
             Ask Mixpanel for millisecond times (``False`` for servers that only send
             seconds).
+        late_days
+            A day fetched less than this many days after it ended is fetched again by the
+            next fetch (Mixpanel accepts events up to 5 days late); ``0`` trusts any day
+            fetched after it was over.
         on_progress
             Called with :class:`~mixpanel_data.types.FetchProgress` snapshots.
 
@@ -156,6 +153,7 @@ class _FetchMixin(WorkspaceCore):
             workers=workers,
             attempts=attempts,
             time_in_ms=time_in_ms,
+            late_days=late_days,
         )
         client = self.client
         store = EventsStore(
@@ -180,6 +178,7 @@ class _FetchMixin(WorkspaceCore):
         table: str = "events",
         replace: bool = False,
         workers: int = DEFAULT_WORKERS,
+        late_days: int = LATE_DAYS,
     ) -> FetchPlan:
         """What :meth:`fetch_events` would do, without sending a request (``--dry-run``).
 
@@ -198,8 +197,7 @@ class _FetchMixin(WorkspaceCore):
             table=table,
             replace=replace,
             workers=workers,
-            attempts=DEFAULT_ATTEMPTS,
-            time_in_ms=True,
+            late_days=late_days,
         )
         client = self.client
         store = EventsStore(

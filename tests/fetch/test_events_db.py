@@ -412,3 +412,22 @@ def test_fetch_settings_are_restored(hard, make_ws):
     with pytest.raises(BadRequestError):
         ws.fetch_events(last_day(hard), last_day(hard), where='properties["x" ==')
     assert ws.database.fetchall(query) == before
+
+
+def test_recent_days_are_fetched_again_for_late_events(make_ws, oracle, stored):
+    # Mixpanel accepts events up to 5 days late: a day fetched sooner than that after its
+    # end is fetched again next time (idempotently); late_days=0 trusts it.
+    today = dt.datetime.now(dt.UTC).date()
+    recent = dataset(start=today - dt.timedelta(days=3), days=3)
+    ws = make_ws(Emulator(recent))
+    first = ws.fetch_events(recent.days[0], recent.days[-1])
+    assert first.days_fetched == 3
+    again = ws.fetch_events(recent.days[0], recent.days[-1])
+    assert (again.days_fetched, again.days_skipped, again.rows_added) == (3, 0, 0)
+    assert stored(ws) == oracle(recent)
+    trusted = ws.fetch_events(recent.days[0], recent.days[-1], late_days=0)
+    assert (trusted.days_fetched, trusted.days_skipped) == (0, 3)
+    plan = ws.plan_fetch_events(recent.days[0], recent.days[-1])
+    assert plan.days_to_fetch == 3
+    with pytest.raises(ValidationError, match="late_days"):
+        ws.fetch_events(recent.days[0], late_days=-1)

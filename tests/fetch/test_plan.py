@@ -52,8 +52,25 @@ def test_a_day_fetched_before_it_ended_is_fetched_again():
     early = {D: dt.datetime(2024, 3, 2, 7, 59)}
     late = {D: dt.datetime(2024, 3, 2, 8, 0)}
     today = D + dt.timedelta(days=5)
-    assert plan_days(D, D, today=today, completed=early, zone=zone).to_fetch == [D]
-    assert plan_days(D, D, today=today, completed=late, zone=zone).to_fetch == []
+    assert plan_days(D, D, today=today, completed=early, zone=zone, late_days=0).to_fetch == [D]
+    assert plan_days(D, D, today=today, completed=late, zone=zone, late_days=0).to_fetch == []
+
+
+def test_a_day_fetched_while_late_events_may_arrive_is_fetched_again():
+    # Mixpanel accepts events up to 5 days late: by default a day counts as complete only
+    # when it was fetched 5 days after its end or later.
+    end = dt.datetime(2024, 3, 2, 0, 0)
+    today = D + dt.timedelta(days=30)
+    for fetched_at, to_fetch in [
+        (end + dt.timedelta(days=4, hours=23), [D]),
+        (end + dt.timedelta(days=5), []),
+        (end + dt.timedelta(days=40), []),
+    ]:
+        plan = plan_days(D, D, today=today, completed={D: fetched_at})
+        assert plan.to_fetch == to_fetch, fetched_at
+    soon = {D: end + dt.timedelta(hours=1)}
+    assert plan_days(D, D, today=today, completed=soon, late_days=0).to_fetch == []
+    assert plan_days(D, D, today=today, completed=soon, late_days=1).to_fetch == [D]
 
 
 def test_dst_day_end():

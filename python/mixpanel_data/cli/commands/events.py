@@ -32,6 +32,7 @@ def fetch(
     table: str = "events",
     dry_run: Flag = False,
     workers: int = 4,
+    late_days: int = 5,
     ctx: CtxParam,
 ) -> FetchResult | FetchPlan:
     """Fetch raw events from Mixpanel's export into a local table, one day at a time.
@@ -62,6 +63,9 @@ def fetch(
         Print the plan (days, requests, rate budget, least time) without any request.
     workers
         Days downloading at once (within Mixpanel's export rate budget).
+    late_days
+        Fetch a day again while it ended less than this many days before its last fetch:
+        Mixpanel accepts events up to 5 days late. 0 trusts any day fetched after it ended.
     """
     if append and replace:
         raise ValidationError("--append and --replace contradict each other", hint="pick one")
@@ -75,6 +79,7 @@ def fetch(
             table=table,
             replace=replace,
             workers=workers,
+            late_days=late_days,
         )
     with fetch_progress(ctx, unit="days") as on_progress:
         return ctx.workspace.fetch_events(
@@ -86,6 +91,7 @@ def fetch(
             table=table,
             replace=replace,
             workers=workers,
+            late_days=late_days,
             on_progress=on_progress,
         )
 
