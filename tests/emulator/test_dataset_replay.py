@@ -271,3 +271,16 @@ def test_lines_are_kept_compact(tmp_path: Path) -> None:
     )
     body = Dataset.from_files(path).export_lines(dt.date(2024, 6, 1), time_in_ms=False)
     assert body == '{"event":"A","properties":{"time":1717200000,"c":"é"}}\n'.encode()
+
+
+@pytest.mark.parametrize("unit", ["s", "ms"])
+@pytest.mark.parametrize("time", [-1500, -5, 0, 5, 999, 1000, 1001, 86_399_999])
+def test_small_and_negative_times_in_either_unit(tmp_path: Path, unit: str, time: int) -> None:
+    path = tmp_path / "e.ndjson"
+    path.write_bytes(b'{"event":"A","properties":{"time":%d,"x":"%d"}}\n' % (time, time))
+    replay = Dataset.from_files(path, time_unit=unit)  # type: ignore[arg-type]
+    (day,) = replay.days
+    events = replay.events_for_day(day)
+    for time_in_ms in (True, False):
+        body = replay.export_lines(day, time_in_ms=time_in_ms)
+        assert body == render_export_lines(events, time_in_ms=time_in_ms)

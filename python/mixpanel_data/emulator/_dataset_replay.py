@@ -7,7 +7,8 @@ milliseconds, whichever unit the file holds.
 Each line is kept in its compact form (what ``orjson`` renders for it, which is how the
 export endpoint renders every event), so a day's kept bytes are already the export body in
 the file's time unit and can be served without decoding (:meth:`ReplaySource.export_body`).
-The other unit is one in-place substitution of the ``time`` value per line.
+The other unit is three zeros added to (or the last three digits dropped from) each line's
+``time``, whose position in the day's bytes is noted when the file is read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 import gzip
 from array import array
 from dataclasses import dataclass
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,10 +39,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # Per-line facts that decide whether a day's kept bytes can be served as they are.
 _INT_TIME = 1  # ``time`` is an integer (a float is rounded when decoded, so it is rendered)
 _ONLY_EVENT_PROPERTIES = 2  # top-level keys are exactly event, properties (in that order)
-_ONE_TIME_TOKEN = 4  # ``"time":<value>`` occurs once in the line: it can be substituted
-_ALL_FLAGS = _INT_TIME | _ONLY_EVENT_PROPERTIES | _ONE_TIME_TOKEN
-# Larger integers are left to the decoding path (they would not fit the times array).
-_INT_TIME_LIMIT = 2**62
+# ``"time":<value>`` occurs once in the line, and the value is at least 1000, so that the
+# other unit is the same digits with three zeros more or less (seconds * 1000, ms // 1000).
+_SWAPPABLE_TIME = 4
+_ALL_FLAGS = _INT_TIME | _ONLY_EVENT_PROPERTIES | _SWAPPABLE_TIME
 
 
 def _open(path: Path) -> Iterator[bytes]:
@@ -72,8 +74,8 @@ class _Day:
 
     body: bytes
     count: int
-    # The file's ``time`` of each line, when every one is an integer (else empty).
-    times: array[int]
+    # Where each line's ``time`` value ends in ``body``, when every one is swappable.
+    time_ends: array[int]
     flags: int
 
 
@@ -84,19 +86,27 @@ class _Lines:
         self.lines: list[bytes] = []
         self.times: list[int | float] = []
         self.flags = bytearray()
+        # Where ``time``'s value ends in the line (0 when the time is not swappable).
+        self.time_ends = array("q")
 
-
-def _line_flags(line: bytes, obj: dict[str, Any], time: int | float) -> int:
-    flags = 0
-    if isinstance(time, int) and -_INT_TIME_LIMIT < time < _INT_TIME_LIMIT:
-        flags |= _INT_TIME
-        # Inside a JSON string a quote is escaped, so the token can only repeat as another
-        # key named ``time`` (nested) or a key ending in an escaped quote plus ``time``.
-        if line.count(b'"time":%d' % time) == 1:
-            flags |= _ONE_TIME_TOKEN
-    if len(obj) == 2 and next(iter(obj)) == "event":
-        flags |= _ONLY_EVENT_PROPERTIES
-    return flags
+    def add(self, line: bytes, obj: dict[str, Any], time: int | float) -> None:
+        flags = 0
+        end = 0
+        if isinstance(time, int):
+            flags |= _INT_TIME
+            if time >= 1000:
+                token = b'"time":%d' % time
+                # Inside a JSON string a quote is escaped, so the token can only repeat as a
+                # nested key named ``time`` or a key ending in an escaped quote and ``time``.
+                if line.count(token) == 1:
+                    flags |= _SWAPPABLE_TIME
+                    end = line.index(token) + len(token)
+        if len(obj) == 2 and next(iter(obj)) == "event":
+            flags |= _ONLY_EVENT_PROPERTIES
+        self.lines.append(line)
+        self.times.append(time)
+        self.flags.append(flags)
+        self.time_ends.append(end)
 
 
 class ReplaySource:
@@ -144,9 +154,7 @@ class ReplaySource:
             compact = dumps(obj)
             if compact != line:
                 line = compact
-            read.lines.append(line)
-            read.times.append(time)
-            read.flags.append(_line_flags(line, obj, time))
+            read.add(line, obj, time)
 
     @staticmethod
     def _group(read: _Lines, factor: int) -> dict[dt.date, _Day]:
@@ -154,17 +162,20 @@ class ReplaySource:
         for index, time in enumerate(read.times):
             by_day.setdefault(int(time * factor) // DAY_MS, []).append(index)
         days: dict[dt.date, _Day] = {}
-        lines, times, flags = read.lines, read.times, read.flags
+        lines, flags, line_ends = read.lines, read.flags, read.time_ends
         for number, indices in sorted(by_day.items()):
             day_flags = _ALL_FLAGS
             for index in indices:
                 day_flags &= flags[index]
-            day_times: array[int] = array("q")
-            if day_flags & _INT_TIME:
-                day_times = array("q", [int(times[index]) for index in indices])
+            time_ends: array[int] = array("q")
+            if day_flags & _SWAPPABLE_TIME:
+                start = 0
+                for index in indices:
+                    time_ends.append(start + line_ends[index])
+                    start += len(lines[index]) + 1
             body = b"\n".join([lines[index] for index in indices]) + b"\n"
             days[EPOCH.date() + dt.timedelta(days=number)] = _Day(
-                body=body, count=len(indices), times=day_times, flags=day_flags
+                body=body, count=len(indices), time_ends=time_ends, flags=day_flags
             )
         return days
 
@@ -225,22 +236,16 @@ class ReplaySource:
             return None
         if time_in_ms == (self._factor == 1):
             return found.body
-        if not flags & _ONE_TIME_TOKEN:
+        if not flags & _SWAPPABLE_TIME:
             return None
-        lines = found.body.split(b"\n")
-        lines.pop()  # the empty piece after the last newline
-        if time_in_ms:
-            out = [
-                line.replace(b'"time":%d' % t, b'"time":%d' % (t * 1000), 1)
-                for line, t in zip(lines, found.times, strict=True)
-            ]
-        else:
-            out = [
-                line.replace(b'"time":%d' % t, b'"time":%d' % (t // 1000), 1)
-                for line, t in zip(lines, found.times, strict=True)
-            ]
-        out.append(b"")
-        return b"\n".join(out)
+        view = memoryview(found.body)
+        ends = found.time_ends
+        spans = pairwise(chain((0,), ends))
+        tail = view[ends[-1] :]
+        if time_in_ms:  # seconds kept: every time gets three more digits
+            return b"000".join([view[a:b] for a, b in spans] + [tail])
+        # Milliseconds kept: every time loses its last three (a floor division, as >= 1000).
+        return b"".join([view[a : b - 3] for a, b in spans] + [tail])
 
     def to_utc(self, day: dt.date) -> Callable[[int], int]:
         """A function from a stored ``time`` on ``day`` to true UTC ms."""
