@@ -74,22 +74,27 @@ Kind = Literal["events", "users"]
 
 log = logging.getLogger(__name__)
 
-DEFERRED_CHECKPOINT_THRESHOLD = "1GB"
-"""WAL size that triggers a checkpoint inside :func:`deferred_checkpoints`: big enough to
-spare most day commits a checkpoint, small enough that uncheckpointed data stays bounded."""
+DEFERRED_CHECKPOINT_THRESHOLD = "128MB"
+"""WAL size that triggers a checkpoint inside :func:`deferred_checkpoints`.
+
+About three export days of 33k events: each checkpoint then compresses whole row groups
+(122,880 rows) instead of re-compressing a partly filled one at every commit, and it runs
+while the decoding threads work ahead, instead of all at the end (measured on 10 days of
+33k events: 1GB left a 4.3 s checkpoint at the end and was 3-17% slower overall, with ~80 MB
+more memory)."""
 
 
 @contextmanager
 def deferred_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Checkpoint once at the end of a multi-chunk fetch instead of at every commit.
+    """Checkpoint every few chunks of a multi-chunk fetch instead of at every commit.
 
     By default DuckDB checkpoints whenever the WAL passes 16 MiB, which with one transaction
     per export day means re-compressing the table's last, partly filled row group at nearly
     every commit (measured: 1.7x slower writes for days of ~7k events). Inside this block
     commits append to the WAL until it reaches :data:`DEFERRED_CHECKPOINT_THRESHOLD` (still
     durable: a crash replays it on the next open); at the end the previous threshold is
-    restored and one ``CHECKPOINT`` runs. The threshold is
-    a database-wide setting, so use this around a whole fetch, from the writing connection.
+    restored and one ``CHECKPOINT`` writes the rest. The threshold is a database-wide
+    setting, so use this around a whole fetch, from the writing connection.
     """
     old = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
     con.execute(f"SET checkpoint_threshold = '{DEFERRED_CHECKPOINT_THRESHOLD}'").fetchall()
