@@ -266,8 +266,7 @@ class MixpanelClient:
         ``params``. The read-only POST endpoints this is for (``/engage``, ``/jql``,
         ``/cohorts/list``) are safe to retry. Errors as for :meth:`get_json`.
         """
-        response = self._request_json("POST", family, path, params=params, data=data)
-        return self._decode(response, path)
+        return self.post_form_sized(family, path, params, data)[0]
 
     def post_form_sized(
         self,
