@@ -303,6 +303,10 @@ class FlatteningDecoder(abc.ABC):
     ) -> tuple[pa.Table, tuple[PropertyColumn, ...]]:
         """Cast the block's values: classify new keys, check known ones, retry on drift."""
         positions, structure = self._spec(present)
+        if not positions:
+            # Nothing to parse (a profile page that is empty, or whose keys all stay
+            # JSON-only): DuckDB refuses an empty json_transform structure.
+            return self._select("_mp_b", positions, [], set(), first_line, data)
         source = f"(SELECT *, json_transform(properties, {structure}) AS _p FROM _mp_b)"  # noqa: S608 - built from quoted identifiers and literals
         # Keys seen so far only as null are not re-classified every block: the query checks
         # them (a value makes it fail and retry with a full classification).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import msgspec
 
 from mixpanel_data.exceptions import APIDecodeError
@@ -22,9 +21,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable
 
-    import pyarrow as pa
-
-    from mixpanel_data.ingest._batch import EventBatch, PropertyColumn
+    from mixpanel_data.ingest._batch import EventBatch
 
 __all__ = ["ProfileDecoder"]
 
@@ -139,19 +136,3 @@ class ProfileDecoder(FlatteningDecoder):
     def _top_level(self, value: dict[str, str]) -> list[str]:  # noqa: ARG002 - no reserved keys
         fetched = self.fetched_at.replace(tzinfo=None).isoformat(sep=" ")
         return ["distinct_id", "properties", f"TIMESTAMP {quote_literal(fetched)} AS _fetched_at"]
-
-    def _typed(
-        self, data: bytes, first_line: int, *, present: list[str], classify: list[str]
-    ) -> tuple[pa.Table, tuple[PropertyColumn, ...]]:
-        if present:
-            return super()._typed(data, first_line, present=present, classify=classify)
-        # No key of this block gets a column: an empty page, a page of profile-less cohort
-        # members ({} properties), or only keys kept JSON-only. Profiles have no reserved keys,
-        # so the shared query would parse with an empty json_transform structure, which DuckDB
-        # refuses ("Empty object in JSON structure"); there is nothing to flatten, so select
-        # the top-level columns alone.
-        query = f"SELECT {', '.join(self._top_level({}))} FROM _mp_b"  # noqa: S608 - quoted literals
-        try:
-            return self._con.sql(query).to_arrow_table(), ()
-        except duckdb.Error as exc:
-            raise self._error(data, first_line, str(exc).splitlines()[0]) from exc
