@@ -27,6 +27,11 @@ pipeline
 pipeline_prefetch
     The same, with whole days decoded in another thread up to two days ahead (``prefetch``),
     as the fetch orchestration does, so decoding overlaps storing.
+store_roof
+    Not a way to ingest: the pipeline's finished table (decoded beforehand into an in-memory
+    database, not timed) stored in one ``CREATE TABLE AS`` from Arrow plus a ``CHECKPOINT``.
+    What writing the flattened rows alone costs, with no parsing, typing, dedup or
+    per-day transactions: an upper bound for any pipeline producing this table.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 CEILINGS = ("objects", "jsoncol", "auto_full")
 PIPELINES = ("pipeline", "pipeline_prefetch")
+ROOFS = ("store_roof",)
 CHUNK = 1 << 20
 
 
@@ -142,17 +148,47 @@ def _pipeline(
     return int(rows)
 
 
+def _finished_table(src: Path, batch_lines: int, days: int) -> object:
+    """The pipeline's table for ``src`` as Arrow, built in an in-memory database."""
+    import duckdb
+
+    from mixpanel_data.ingest import EventDecoder, iter_event_batches
+    from mixpanel_data.store._writer import write_events_chunk
+
+    con = duckdb.connect(":memory:")
+    day0 = dt.date(2024, 6, 1)
+    with EventDecoder(time_in_ms=False) as decoder:
+        for n, (start, end) in enumerate(_day_slices(src, days)):
+            batches = iter_event_batches(_read(src, start, end), decoder, batch_lines=batch_lines)
+            write_events_chunk(con, "events", batches, day=day0 + dt.timedelta(days=n), filters={})
+    table = con.sql("SELECT * FROM events").to_arrow_table()
+    con.close()
+    return table
+
+
+def _store_roof(table: object, db: Path, memory_limit: str) -> int:
+    con = _connect(db, memory_limit)
+    con.register("finished", table)
+    con.execute("CREATE TABLE events AS SELECT * FROM finished").fetchall()
+    con.execute("CHECKPOINT").fetchall()
+    rows = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    con.close()
+    return int(rows)
+
+
 def run_one(mode: str, src: Path, db: Path, batch_lines: int, memory_limit: str, days: int) -> None:
     """Run one mode in this process and print one JSON line."""
     if db.exists():
         db.unlink()
+    finished = _finished_table(src, batch_lines, days) if mode in ROOFS else None
     started = time.perf_counter()
     cpu = time.process_time()
-    rows = (
-        _ceiling(mode, src, db, memory_limit)
-        if mode in CEILINGS
-        else _pipeline(mode, src, db, batch_lines, memory_limit, days)
-    )
+    if mode in CEILINGS:
+        rows = _ceiling(mode, src, db, memory_limit)
+    elif mode in ROOFS:
+        rows = _store_roof(finished, db, memory_limit)
+    else:
+        rows = _pipeline(mode, src, db, batch_lines, memory_limit, days)
     seconds = time.perf_counter() - started
     print(
         json.dumps(
@@ -174,7 +210,7 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/mp-ingest-bench"))
-    parser.add_argument("--only", nargs="*", default=[*CEILINGS, *PIPELINES])
+    parser.add_argument("--only", nargs="*", default=[*CEILINGS, *PIPELINES, *ROOFS])
     parser.add_argument("--batch-lines", type=int, default=50_000)
     parser.add_argument(
         "--days",
