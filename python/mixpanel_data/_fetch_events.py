@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
     from zoneinfo import ZoneInfo
 
+    from mixpanel_data._fetch_plan import DayPlan
     from mixpanel_data._fetch_runner import ChunkOutcome
     from mixpanel_data._types_fetch import FetchProgress
     from mixpanel_data.api import MixpanelClient
@@ -248,6 +249,7 @@ def plan_events(
         days_total=len(plan.days),
         days_to_fetch=len(plan.to_fetch),
         days_skipped=len(plan.skipped),
+        days_refreshed=len(plan.refreshed),
         requests=len(plan.chunks),
         workers=workers,
         budget=describe_budget(budget),
@@ -357,9 +359,7 @@ def fetch_events(
         sink.abort(replace=replace)
         raise
     tracker.stage("finished")
-    return _result(
-        spec, to_date, plan.skipped, outcomes, failures, table_rows, tracker, started, clock
-    )
+    return _result(spec, to_date, plan, outcomes, failures, table_rows, tracker, started, clock)
 
 
 def _count_bytes(body: Iterator[bytes], tracker: ProgressTracker) -> Iterator[bytes]:
@@ -392,7 +392,7 @@ def _failure(outcome: ChunkOutcome[ChunkStats]) -> ChunkFailure:
 def _result(
     spec: EventsFetchSpec,
     to_date: dt.date,
-    skipped: Sequence[dt.date],
+    plan: DayPlan,
     outcomes: Sequence[ChunkOutcome[ChunkStats]],
     failures: list[ChunkFailure],
     table_rows: int,
@@ -414,7 +414,8 @@ def _result(
         duplicates_dropped=sum(o.stats.duplicates_dropped for o in stored if o.stats),
         table_rows=table_rows,
         days_fetched=sum(o.chunk.days for o in stored),
-        days_skipped=len(skipped),
+        days_skipped=len(plan.skipped),
+        days_refreshed=len(plan.refreshed),
         days_failed=days_failed,
         requests=tracker.requests,
         bytes=tracker.bytes,

@@ -103,6 +103,9 @@ class DayPlan:
         The days already complete.
     chunks
         The requests: one per day, or one for the whole range with ``limit``.
+    refreshed
+        The days to fetch again although an earlier fetch completed them, because it ran
+        less than ``late_days`` after the day ended (late events may have arrived since).
     """
 
     def __init__(
@@ -111,11 +114,13 @@ class DayPlan:
         to_fetch: list[dt.date],
         skipped: list[dt.date],
         chunks: list[Chunk],
+        refreshed: list[dt.date] | None = None,
     ) -> None:
         self.days = days
         self.to_fetch = to_fetch
         self.skipped = skipped
         self.chunks = chunks
+        self.refreshed = refreshed or []
 
 
 def plan_days(
@@ -166,14 +171,17 @@ def plan_days(
     zone = zone or ZoneInfo("UTC")
     days = [from_date + dt.timedelta(days=i) for i in range((to_date - from_date).days + 1)]
     done = _complete_days(completed, zone, dt.timedelta(days=late_days))
+    ended = _complete_days(completed, zone, dt.timedelta(0))
     if single_chunk:
         whole = Chunk(from_date, to_date)
         if all(day in done for day in days):
             return DayPlan(days, [], days, [])
-        return DayPlan(days, days, [], [whole])
+        refreshed = [day for day in days if day in ended and day not in done]
+        return DayPlan(days, days, [], [whole], refreshed)
     to_fetch = [day for day in days if day not in done]
     skipped = [day for day in days if day in done]
-    return DayPlan(days, to_fetch, skipped, [Chunk(day, day) for day in to_fetch])
+    refreshed = [day for day in to_fetch if day in ended]
+    return DayPlan(days, to_fetch, skipped, [Chunk(day, day) for day in to_fetch], refreshed)
 
 
 def _complete_days(

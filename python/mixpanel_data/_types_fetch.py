@@ -95,13 +95,15 @@ class FetchResult(Record, frozen=True, kw_only=True, dict=True):
     days_fetched, days_skipped, days_failed
         Export days committed by this fetch, skipped because an earlier fetch with the same
         filters completed them, and still failed after every retry.
+    days_refreshed
+        Of the days fetched, those an earlier fetch had completed less than ``late_days``
+        after they ended, fetched again for the events Mixpanel accepts late.
     pages
         Engage pages read (users).
     requests
         HTTP requests that completed a chunk or page (retries included).
     bytes
-        Bytes of export data received, decompressed, retries included (0 for profiles,
-        which arrive as decoded JSON pages).
+        Bytes received (export NDJSON or Engage pages), decompressed, retries included.
     seconds
         Wall time of the fetch.
     failures
@@ -121,6 +123,7 @@ class FetchResult(Record, frozen=True, kw_only=True, dict=True):
     days_fetched: int = 0
     days_skipped: int = 0
     days_failed: int = 0
+    days_refreshed: int = 0
     pages: int = 0
     requests: int = 0
     bytes: int = 0
@@ -168,6 +171,9 @@ class FetchPlan(Record, frozen=True, kw_only=True, dict=True):
         Days that would be requested.
     days_skipped
         Days already completed by an earlier fetch with the same filters.
+    days_refreshed
+        Of the days to fetch, those completed by an earlier fetch that ran less than
+        ``late_days`` after they ended (fetched again for late events).
     requests
         HTTP requests at least (one per chunk; engage: one per page, when known).
     workers
@@ -191,6 +197,7 @@ class FetchPlan(Record, frozen=True, kw_only=True, dict=True):
     days_total: int = 0
     days_to_fetch: int = 0
     days_skipped: int = 0
+    days_refreshed: int = 0
     requests: int = 0
     workers: int = 1
     budget: str = ""

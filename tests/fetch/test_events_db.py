@@ -421,13 +421,14 @@ def test_recent_days_are_fetched_again_for_late_events(make_ws, oracle, stored):
     recent = dataset(start=today - dt.timedelta(days=3), days=3)
     ws = make_ws(Emulator(recent))
     first = ws.fetch_events(recent.days[0], recent.days[-1])
-    assert first.days_fetched == 3
+    assert (first.days_fetched, first.days_refreshed) == (3, 0)
     again = ws.fetch_events(recent.days[0], recent.days[-1])
     assert (again.days_fetched, again.days_skipped, again.rows_added) == (3, 0, 0)
+    assert again.days_refreshed == 3
     assert stored(ws) == oracle(recent)
     trusted = ws.fetch_events(recent.days[0], recent.days[-1], late_days=0)
     assert (trusted.days_fetched, trusted.days_skipped) == (0, 3)
     plan = ws.plan_fetch_events(recent.days[0], recent.days[-1])
-    assert plan.days_to_fetch == 3
+    assert (plan.days_to_fetch, plan.days_refreshed) == (3, 3)
     with pytest.raises(ValidationError, match="late_days"):
         ws.fetch_events(recent.days[0], late_days=-1)

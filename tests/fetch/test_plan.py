@@ -68,6 +68,10 @@ def test_a_day_fetched_while_late_events_may_arrive_is_fetched_again():
     ]:
         plan = plan_days(D, D, today=today, completed={D: fetched_at})
         assert plan.to_fetch == to_fetch, fetched_at
+        assert plan.refreshed == to_fetch  # fetched again only for late events
+    # A day fetched before it ended is incomplete, not refreshed.
+    early = plan_days(D, D, today=today, completed={D: end - dt.timedelta(hours=1)})
+    assert (early.to_fetch, early.refreshed) == ([D], [])
     soon = {D: end + dt.timedelta(hours=1)}
     assert plan_days(D, D, today=today, completed=soon, late_days=0).to_fetch == []
     assert plan_days(D, D, today=today, completed=soon, late_days=1).to_fetch == [D]
