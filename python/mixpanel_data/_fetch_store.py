@@ -122,7 +122,7 @@ class EventsStore:
         # are decoded at once, so more decoders would only hold memory (each is a DuckDB
         # instance), and fewer decoders learn the property types fewer times.
         self._pool_size = max(1, decoders)
-        self._decoders: list[EventDecoder] = []
+        self._created = 0
         self._idle: list[EventDecoder] = []
         self._closed = False
         self._pool = threading.Condition()
@@ -155,14 +155,14 @@ class EventsStore:
                     raise StorageError("the fetch was stopped; this body is abandoned")
                 if self._idle:
                     return self._idle.pop()
-                if len(self._decoders) < self._pool_size:
+                if self._created < self._pool_size:
                     decoder = EventDecoder(
                         time_in_ms=self._time_in_ms,
                         timezone=self._timezone,
                         fetched_at=self._fetched_at,
                         threads=DECODER_THREADS,
                     )
-                    self._decoders.append(decoder)
+                    self._created += 1  # only once it exists: a failed one frees its place
                     return decoder
                 self._pool.wait()
 
@@ -266,7 +266,6 @@ class EventsStore:
         with self._pool:
             self._closed = True
             idle, self._idle = self._idle, []
-            self._decoders = []
             self._pool.notify_all()
         for decoder in idle:
             decoder.close()

@@ -21,7 +21,6 @@ import secrets
 import shutil
 from typing import TYPE_CHECKING
 
-from mixpanel_data._process import pid_alive
 from mixpanel_data.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -37,7 +36,6 @@ __all__ = [
     "held_lock",
     "is_locked",
     "new_ephemeral_path",
-    "pid_alive",
     "pid_of_ephemeral",
     "project_dir",
     "read_current_workspace",

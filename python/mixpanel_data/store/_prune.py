@@ -13,13 +13,13 @@ import os
 import re
 from typing import TYPE_CHECKING, Literal
 
+from mixpanel_data._process import pid_alive
 from mixpanel_data._types_db import PrunedFile
 from mixpanel_data.exceptions import ValidationError
 from mixpanel_data.store._files import (
     EXTENSION,
     companion_files,
     held_lock,
-    pid_alive,
     pid_of_ephemeral,
     remove_database_files,
     temp_dir,
